@@ -1,0 +1,1 @@
+"""Zikao's thin backend: accounts, verification records, catalog, orders, documents."""

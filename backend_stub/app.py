@@ -1,0 +1,72 @@
+"""Builds the FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend_stub.config import Settings, get_settings
+from backend_stub.db import Database
+from backend_stub.errors import FIELD_LABELS
+from backend_stub.routes import accounts, auth, health, reference, sandbox, sms
+from backend_stub.sms import OutboxSender, SmsSender
+
+log = logging.getLogger("zikao.backend")
+
+
+def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="自考报名 API", version="0.1.0")
+    app.state.settings = settings
+    app.state.db = Database(settings.database_url)
+    app.state.sms_sender = sms_sender or OutboxSender()
+
+    for module in (health, reference, sms, accounts, auth):
+        app.include_router(module.router)
+    if settings.SMS_SANDBOX:
+        app.include_router(sandbox.router)
+
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    return app
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.detail, dict):
+        body = exc.detail
+    elif exc.status_code == 404:
+        body = {"code": "not_found", "message": "请求的内容不存在。"}
+    elif exc.status_code == 405:
+        body = {"code": "method_not_allowed", "message": "不支持该请求方式。"}
+    else:
+        body = {"code": f"http_{exc.status_code}", "message": "请求无法处理，请稍后重试。"}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Name the wrong fields in Chinese; never echo what was sent (it may be personal data)."""
+    assert isinstance(exc, RequestValidationError)
+    fields: list[str] = []
+    for error in exc.errors():
+        loc = [part for part in error.get("loc", ()) if isinstance(part, str) and part != "body"]
+        name = loc[0] if loc else "body"
+        if name not in fields:
+            fields.append(name)
+    labels = "、".join(FIELD_LABELS.get(f, f) for f in fields if f != "body") or "请求内容"
+    return JSONResponse(
+        {"code": "invalid_input", "message": f"请检查：{labels}。", "fields": fields},
+        status_code=422,
+    )
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error: %s", type(exc).__name__)
+    return JSONResponse(
+        {"code": "internal_error", "message": "服务器开小差了，请稍后重试。"}, status_code=500
+    )

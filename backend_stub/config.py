@@ -1,0 +1,45 @@
+"""Settings read from the environment (one singleton, UPPER_CASE fields)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=True)
+
+    # Where the SQLite file and private media live when nothing else is configured.
+    DATA_DIR: Path = PROJECT_ROOT / "data"
+    # SQLAlchemy URL; empty means an SQLite file under DATA_DIR.
+    DATABASE_URL: str = ""
+
+    SESSION_TTL_SECONDS: int = 8 * 3600
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_SECONDS: int = 15 * 60
+
+    SMS_CODE_TTL_SECONDS: int = 5 * 60
+    SMS_MIN_INTERVAL_SECONDS: int = 60
+    SMS_DAILY_LIMIT: int = 10
+    SMS_MAX_GUESSES: int = 5
+    # The sandbox exposes sent SMS codes to testers; never enable it in production.
+    SMS_SANDBOX: bool = True
+
+    @property
+    def database_url(self) -> str:
+        if self.DATABASE_URL:
+            url = self.DATABASE_URL
+            # Plain postgresql:// URLs mean psycopg 3, the driver we install.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{self.DATA_DIR / 'zikao.db'}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

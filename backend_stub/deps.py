@@ -1,0 +1,82 @@
+"""Dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend_stub.config import Settings
+from backend_stub.db import utcnow
+from backend_stub.errors import ApiError
+from backend_stub.models import AuthSession, Candidate
+from backend_stub.security import new_token, token_digest
+from backend_stub.sms import SmsSender
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from request.app.state.db.session()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_sms_sender(request: Request) -> SmsSender:
+    return request.app.state.sms_sender
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SmsSenderDep = Annotated[SmsSender, Depends(get_sms_sender)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_auth_session(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AuthSession:
+    """The live login behind the request's bearer token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "not_authenticated", "请先登录。")
+    auth = session.scalar(
+        select(AuthSession).where(AuthSession.token_hash == token_digest(credentials.credentials))
+    )
+    if auth is None or auth.revoked_at is not None:
+        raise ApiError(401, "session_invalid", "登录已失效，请重新登录。")
+    if auth.expires_at <= utcnow():
+        raise ApiError(401, "session_expired", "登录已过期，请重新登录。")
+    return auth
+
+
+CurrentAuthSession = Annotated[AuthSession, Depends(current_auth_session)]
+
+
+def current_candidate(session: SessionDep, auth: CurrentAuthSession) -> Candidate:
+    candidate = session.get(Candidate, auth.candidate_id)
+    if candidate is None:
+        raise ApiError(401, "session_invalid", "登录已失效，请重新登录。")
+    return candidate
+
+
+CurrentCandidate = Annotated[Candidate, Depends(current_candidate)]
+
+
+def open_session(session: Session, settings: Settings, candidate: Candidate) -> tuple[str, AuthSession]:
+    """Create a login for `candidate`; returns the token (shown once) and the row."""
+    token = new_token()
+    now = utcnow()
+    auth = AuthSession(
+        token_hash=token_digest(token),
+        candidate_id=candidate.id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.SESSION_TTL_SECONDS),
+    )
+    session.add(auth)
+    return token, auth

@@ -1,0 +1,235 @@
+"""Request and response bodies."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend_stub import reference
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_RE = re.compile(r"^[\u3400-\u9fff·•]{2,30}$|^[\u3400-\u9fffA-Za-z·• ]{2,40}$")
+
+
+def _clean_phone(value: str) -> str:
+    value = value.strip().replace(" ", "").replace("-", "")
+    if not PHONE_RE.fullmatch(value):
+        raise ValueError("phone")
+    return value
+
+
+def _clean_password(value: str) -> str:
+    if not 6 <= len(value) <= 20:
+        raise ValueError("password length")
+    return value
+
+
+def _one_of(value: str | None, choices: tuple[str, ...] | dict[str, str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in choices:
+        raise ValueError("not a choice")
+    return value
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class SmsCodeIn(BaseModel):
+    phone: str
+    purpose: Literal["register", "reset_password"]
+    # For password reset: the account the phone must belong to.
+    id_number: str | None = None
+
+    _phone = field_validator("phone")(_clean_phone)
+
+
+class SmsCodeOut(BaseModel):
+    sent: bool = True
+    expires_in: int
+    retry_after: int
+    message: str = "验证码已发送，请注意查收。"
+
+
+class SandboxSmsIn(BaseModel):
+    phone: str
+
+    _phone = field_validator("phone")(_clean_phone)
+
+
+class SandboxSmsOut(BaseModel):
+    phone: str
+    body: str
+    code: str | None
+    sent_at: datetime
+
+
+class ProfileFields(BaseModel):
+    """The editable profile of the Xinjiang form."""
+
+    ethnicity: str | None = None
+    political_status: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    hukou: str | None = None
+    email: str | None = None
+
+    @field_validator("ethnicity")
+    @classmethod
+    def _ethnicity(cls, v: str | None) -> str | None:
+        return _one_of(v, reference.ETHNICITIES)
+
+    @field_validator("political_status")
+    @classmethod
+    def _political(cls, v: str | None) -> str | None:
+        return _one_of(v, reference.POLITICAL_STATUSES)
+
+    @field_validator("education")
+    @classmethod
+    def _education(cls, v: str | None) -> str | None:
+        return _one_of(v, reference.EDUCATIONS)
+
+    @field_validator("occupation")
+    @classmethod
+    def _occupation(cls, v: str | None) -> str | None:
+        return _one_of(v, reference.OCCUPATIONS)
+
+    @field_validator("hukou")
+    @classmethod
+    def _hukou(cls, v: str | None) -> str | None:
+        return _one_of(v, reference.HUKOU_TYPES)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if len(v) > 254 or not EMAIL_RE.fullmatch(v):
+            raise ValueError("email")
+        return v
+
+
+class RegisterNewIn(ProfileFields):
+    """新生注册."""
+
+    name: str = Field(min_length=2, max_length=40)
+    id_number: str
+    phone: str
+    sms_code: str = Field(min_length=4, max_length=8)
+    password: str
+    exam_district: str
+    ethnicity: str
+    political_status: str
+    education: str
+    occupation: str
+    hukou: str
+
+    _phone = field_validator("phone")(_clean_phone)
+    _password = field_validator("password")(_clean_password)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = v.strip()
+        if not NAME_RE.fullmatch(v):
+            raise ValueError("name")
+        return v
+
+    @field_validator("exam_district")
+    @classmethod
+    def _district(cls, v: str) -> str:
+        if v not in reference.EXAM_DISTRICTS:
+            raise ValueError("district")
+        return v
+
+
+class RegisterEnrolledIn(BaseModel):
+    """在籍注册: an existing student with a 准考证号."""
+
+    name: str = Field(min_length=2, max_length=40)
+    id_number: str
+    ticket_number: str = Field(min_length=6, max_length=32)
+    phone: str
+    sms_code: str = Field(min_length=4, max_length=8)
+    password: str
+
+    _phone = field_validator("phone")(_clean_phone)
+    _password = field_validator("password")(_clean_password)
+
+
+class LoginIn(BaseModel):
+    account: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=64)
+
+
+class PasswordResetIn(BaseModel):
+    id_number: str
+    phone: str
+    sms_code: str = Field(min_length=4, max_length=8)
+    new_password: str
+
+    _phone = field_validator("phone")(_clean_phone)
+    _password = field_validator("new_password")(_clean_password)
+
+
+class JourneyStep(BaseModel):
+    key: str
+    title: str
+    # "done", "current", "todo"
+    status: str
+    detail: str = ""
+
+
+class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    id_number: str
+    kind: str
+    ticket_number: str | None
+    phone: str
+    exam_district: str
+    exam_district_name: str
+    ethnicity: str | None
+    political_status: str | None
+    education: str | None
+    occupation: str | None
+    hukou: str | None
+    email: str | None
+    sex: str
+    birth_date: str
+    created_at: datetime
+    journey: list[JourneyStep]
+
+
+class SessionOut(BaseModel):
+    token: str
+    expires_at: datetime
+    candidate: CandidateOut
+    warnings: list[ErrorOut] = []
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+    message: str = ""
+
+
+class Option(BaseModel):
+    key: str
+    text: str
+
+
+class ReferenceOut(BaseModel):
+    exam_districts: list[Option]
+    ethnicities: list[str]
+    political_statuses: list[str]
+    educations: list[str]
+    occupations: list[str]
+    hukou_types: list[str]

@@ -1,0 +1,98 @@
+"""The app: theme with the shipped CJK font, the router, one state per session."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import flet as ft
+
+from mobile.services.api import ApiError
+from mobile.state import AppState
+from mobile.views import login, profile, register_enrolled, register_new, reset_password
+from mobile.views.common import Banner, Navigate, primary_button, screen
+
+log = logging.getLogger("zikao.app")
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+FONT_FILE = "fonts/DroidSansFallbackFull.ttf"
+FONT_FAMILY = "ZikaoCJK"
+
+Builder = Callable[[AppState, Navigate], ft.View]
+
+# Routes declared once: path -> (screen builder, needs login, needs form choices).
+ROUTES: dict[str, tuple[Builder, bool, bool]] = {
+    login.ROUTE: (login.build, False, False),
+    register_new.ROUTE: (register_new.build, False, True),
+    register_enrolled.ROUTE: (register_enrolled.build, False, False),
+    reset_password.ROUTE: (reset_password.build, False, False),
+    profile.ROUTE: (profile.build, True, False),
+}
+
+
+def apply_theme(page: ft.Page) -> None:
+    page.title = "自学考试报名"
+    if (ASSETS_DIR / FONT_FILE).exists():
+        page.fonts = {FONT_FAMILY: FONT_FILE}
+        font = FONT_FAMILY
+    else:
+        log.warning("CJK font missing at assets/%s: run the setup to install it", FONT_FILE)
+        font = None
+    page.theme = ft.Theme(color_scheme_seed=ft.Colors.BLUE_800, font_family=font, use_material3=True)
+    page.theme_mode = ft.ThemeMode.LIGHT
+
+
+async def main(page: ft.Page) -> None:
+    apply_theme(page)
+    state = AppState()
+
+    async def navigate(route: str) -> None:
+        await page.push_route(route)
+
+    def unavailable(route: str, message: str) -> ft.View:
+        banner = Banner("load-error")
+        banner.text.value = message
+        banner.box.visible = True
+        return screen(route, "自学考试报名", [banner.control,
+                                          primary_button("retry", "重试", lambda: show(route))])
+
+    async def show(route: str) -> None:
+        if route not in ROUTES:
+            route = profile.ROUTE if state.logged_in else login.ROUTE
+        builder, needs_login, needs_choices = ROUTES[route]
+        if needs_login and not state.logged_in:
+            route, (builder, _, needs_choices) = login.ROUTE, ROUTES[login.ROUTE]
+        try:
+            if needs_choices and state.reference is None:
+                state.reference = await state.api.reference()
+            if needs_login:
+                state.candidate = await state.api.me()
+            view = builder(state, navigate)
+        except ApiError as exc:
+            if exc.status == 401:
+                state.candidate = None
+                state.api.token = None
+                state.notice = exc.message
+                await navigate(login.ROUTE)
+                return
+            view = unavailable(route, exc.message)
+        # Registration screens sit on top of 登录 so the app bar offers the way back.
+        below = [] if route in (login.ROUTE, profile.ROUTE) else [login.build(state, navigate)]
+        page.views.clear()
+        page.views.extend([*below, view])
+        page.update()
+
+    async def on_route_change(e: ft.RouteChangeEvent) -> None:
+        await show(e.route)
+
+    async def on_view_pop(_e: ft.ViewPopEvent) -> None:
+        await navigate(login.ROUTE)
+
+    async def on_disconnect(_e: ft.Event[ft.Page]) -> None:
+        await state.api.aclose()
+
+    page.on_route_change = on_route_change
+    page.on_view_pop = on_view_pop
+    page.on_disconnect = on_disconnect
+    await show(page.route)

@@ -1,0 +1,52 @@
+"""Semantics identifiers of every control a test or a screen reader must find.
+
+Views and tests import the same names, so a renamed control breaks loudly.
+"""
+
+from __future__ import annotations
+
+# Shared by every form screen.
+FORM_ERROR = "form-error"
+FORM_NOTICE = "form-notice"
+STEP_INDICATOR = "step-indicator"
+BACK = "nav-back"
+
+# 登录
+LOGIN_ACCOUNT = "login-account"
+LOGIN_PASSWORD = "login-password"
+LOGIN_SUBMIT = "login-submit"
+LOGIN_TO_REGISTER_NEW = "login-to-register-new"
+LOGIN_TO_REGISTER_ENROLLED = "login-to-register-enrolled"
+LOGIN_TO_RESET = "login-to-reset"
+
+# 新生注册 / 在籍注册 / 找回密码 share field identifiers.
+NAME = "field-name"
+ID_NUMBER = "field-id-number"
+TICKET_NUMBER = "field-ticket-number"
+PHONE = "field-phone"
+SMS_CODE = "field-sms-code"
+SEND_SMS = "send-sms"
+PASSWORD = "field-password"
+PASSWORD_REPEAT = "field-password-repeat"
+EXAM_DISTRICT = "field-exam-district"
+ETHNICITY = "field-ethnicity"
+POLITICAL_STATUS = "field-political-status"
+EDUCATION = "field-education"
+OCCUPATION = "field-occupation"
+HUKOU = "field-hukou"
+EMAIL = "field-email"
+AGREE = "field-agree"
+REGISTER_SUBMIT = "register-submit"
+RESET_SUBMIT = "reset-submit"
+
+# 个人中心
+PROFILE_NAME = "profile-name"
+PROFILE_ID_NUMBER = "profile-id-number"
+PROFILE_JOURNEY = "profile-journey"
+PROFILE_NEXT_STEP = "profile-next-step"
+LOGOUT = "logout"
+
+
+def journey_step(key: str) -> str:
+    """Identifier of one step row on 个人中心 (e.g. "journey-account")."""
+    return f"journey-{key}"

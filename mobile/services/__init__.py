@@ -1,0 +1,1 @@
+"""What the views call: the backend API, local checks, capture."""

@@ -1,0 +1,144 @@
+"""The backend API client. Views call these methods; they never build requests."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+
+
+class ApiError(Exception):
+    """A refusal from the backend (or no backend): a machine code and a Chinese message."""
+
+    def __init__(self, code: str, message: str, *, status: int = 0, fields: list[str] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields or []
+
+
+class JourneyStep(BaseModel):
+    key: str
+    title: str
+    status: str
+    detail: str = ""
+
+
+class Candidate(BaseModel):
+    name: str
+    id_number: str
+    kind: str
+    ticket_number: str | None = None
+    phone: str
+    exam_district: str
+    exam_district_name: str = ""
+    ethnicity: str | None = None
+    political_status: str | None = None
+    education: str | None = None
+    occupation: str | None = None
+    hukou: str | None = None
+    email: str | None = None
+    sex: str
+    birth_date: str
+    journey: list[JourneyStep] = []
+
+    @property
+    def masked_id_number(self) -> str:
+        return self.id_number[:4] + "*" * 10 + self.id_number[-4:]
+
+
+class Notice(BaseModel):
+    code: str
+    message: str
+
+
+class LoginSession(BaseModel):
+    token: str
+    expires_at: datetime
+    candidate: Candidate
+    warnings: list[Notice] = []
+
+
+class Option(BaseModel):
+    key: str
+    text: str
+
+
+class Reference(BaseModel):
+    exam_districts: list[Option]
+    ethnicities: list[str]
+    political_statuses: list[str]
+    educations: list[str]
+    occupations: list[str]
+    hukou_types: list[str]
+
+
+class ApiClient:
+    """Async client for one app session; holds the bearer token after login."""
+
+    def __init__(self, base_url: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None):
+        self.base_url = base_url or os.environ.get("ZIKAO_API_URL", DEFAULT_API_URL)
+        self.token: str | None = None
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=30.0, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, *, json: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = await self._client.request(method, path, json=json, headers=headers)
+        except httpx.TransportError:
+            raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            if not isinstance(body, dict) or "code" not in body:
+                body = {"code": f"http_{response.status_code}", "message": "服务器暂时无法处理，请稍后重试。"}
+            raise ApiError(body["code"], body.get("message", ""), status=response.status_code,
+                           fields=body.get("fields"))
+        return response.json()
+
+    async def reference(self) -> Reference:
+        return Reference.model_validate(await self._call("GET", "/api/reference"))
+
+    async def send_sms_code(self, phone: str, purpose: str, *, id_number: str | None = None) -> int:
+        """Send a code; returns the seconds until another may be requested."""
+        body = await self._call("POST", "/api/sms/codes",
+                                json={"phone": phone, "purpose": purpose, "id_number": id_number})
+        return int(body["retry_after"])
+
+    async def register_new(self, form: dict[str, Any]) -> LoginSession:
+        return self._logged_in(await self._call("POST", "/api/accounts/new", json=form))
+
+    async def register_enrolled(self, form: dict[str, Any]) -> LoginSession:
+        return self._logged_in(await self._call("POST", "/api/accounts/enrolled", json=form))
+
+    async def login(self, account: str, password: str) -> LoginSession:
+        body = await self._call("POST", "/api/auth/login", json={"account": account, "password": password})
+        return self._logged_in(body)
+
+    async def logout(self) -> None:
+        try:
+            await self._call("POST", "/api/auth/logout")
+        finally:
+            self.token = None
+
+    async def reset_password(self, form: dict[str, Any]) -> str:
+        return (await self._call("POST", "/api/auth/password-reset", json=form))["message"]
+
+    async def me(self) -> Candidate:
+        return Candidate.model_validate(await self._call("GET", "/api/me"))
+
+    def _logged_in(self, body: Any) -> LoginSession:
+        session = LoginSession.model_validate(body)
+        self.token = session.token
+        return session

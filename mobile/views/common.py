@@ -1,0 +1,206 @@
+"""Building blocks shared by the screens: fields bound to form state, banners, steps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import flet as ft
+
+from mobile import ids
+
+PRIMARY = ft.Colors.BLUE_800
+ERROR = ft.Colors.RED_700
+TOUCH_HEIGHT = 52
+
+Handler = Callable[..., Awaitable[None]] | Callable[..., None]
+# Goes to another route (the router builds the screen).
+Navigate = Callable[[str], Awaitable[None]]
+
+
+def semantic(identifier: str, control: ft.Control, **kwargs: Any) -> ft.Semantics:
+    """Wrap a control so tests and screen readers find it by `identifier`."""
+    return ft.Semantics(identifier=identifier, content=control, **kwargs)
+
+
+class Form:
+    """Binds text fields and choices to a form dataclass and shows its errors."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.controls: dict[str, ft.TextField | ft.Dropdown | ft.RadioGroup] = {}
+
+    def text(
+        self,
+        key: str,
+        identifier: str,
+        label: str,
+        *,
+        password: bool = False,
+        keyboard: ft.KeyboardType = ft.KeyboardType.TEXT,
+        max_length: int | None = None,
+        hint: str | None = None,
+    ) -> ft.Control:
+        def on_change(e: ft.Event[ft.TextField]) -> None:
+            setattr(self.data, key, e.control.value or "")
+            if e.control.error:
+                e.control.error = None
+                e.control.update()
+
+        field = ft.TextField(
+            label=label,
+            value=getattr(self.data, key),
+            password=password,
+            can_reveal_password=password,
+            keyboard_type=keyboard,
+            max_length=max_length,
+            hint_text=hint,
+            on_change=on_change,
+            autocorrect=False,
+            enable_suggestions=False,
+            text_size=17,
+            counter="" if max_length else None,
+        )
+        self.controls[key] = field
+        return semantic(identifier, field)
+
+    def choice(self, key: str, identifier: str, label: str, options: Sequence[tuple[str, str]]) -> ft.Control:
+        """A drop-down list; options are (key, text) pairs."""
+
+        def on_select(e: ft.Event[ft.Dropdown]) -> None:
+            setattr(self.data, key, e.control.value or "")
+            if e.control.error_text:
+                e.control.error_text = None
+                e.control.update()
+
+        dropdown = ft.Dropdown(
+            label=label,
+            value=getattr(self.data, key) or None,
+            options=[ft.DropdownOption(key=k, text=t) for k, t in options],
+            on_select=on_select,
+            expand=True,
+            enable_filter=len(options) > 12,
+            editable=len(options) > 12,
+            menu_height=360,
+            text_size=17,
+        )
+        self.controls[key] = dropdown
+        return semantic(identifier, dropdown)
+
+    def radio(self, key: str, identifier: str, label: str, options: Sequence[str]) -> ft.Control:
+        def on_change(e: ft.Event[ft.RadioGroup]) -> None:
+            setattr(self.data, key, e.control.value or "")
+
+        group = ft.RadioGroup(
+            value=getattr(self.data, key) or None,
+            on_change=on_change,
+            content=ft.Row(
+                [semantic(f"{identifier}-{i}", ft.Radio(value=o, label=o)) for i, o in enumerate(options)]
+            ),
+        )
+        self.controls[key] = group
+        return semantic(identifier, ft.Column([ft.Text(label, size=14), group], spacing=2))
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, control in self.controls.items():
+            if isinstance(control, ft.TextField):
+                control.error = errors.get(key)
+            elif isinstance(control, ft.Dropdown):
+                control.error_text = errors.get(key)
+            else:
+                continue
+            control.update()
+
+
+class Banner:
+    """A message area above a form's submit button (errors in red, notices in green)."""
+
+    def __init__(self, identifier: str, *, error: bool = True) -> None:
+        color = ERROR if error else ft.Colors.GREEN_800
+        self.text = ft.Text("", color=color, size=15, selectable=True)
+        self.box = ft.Container(
+            content=self.text,
+            bgcolor=ft.Colors.RED_50 if error else ft.Colors.GREEN_50,
+            border_radius=8,
+            padding=12,
+            visible=False,
+        )
+        self.control = semantic(identifier, self.box, live_region=True)
+
+    def show(self, message: str) -> None:
+        self.text.value = message
+        self.box.visible = bool(message)
+        self.box.update()
+
+    def clear(self) -> None:
+        self.show("")
+
+
+def summary(errors: dict[str, str]) -> str:
+    """One line for the banner: the first problem, and how many there are."""
+    first = next(iter(errors.values()))
+    return first if len(errors) == 1 else f"{first}（共{len(errors)}处需要修改）"
+
+
+def primary_button(identifier: str, text: str, on_click: Handler) -> ft.Control:
+    button = ft.FilledButton(
+        content=ft.Text(text, size=17, weight=ft.FontWeight.BOLD),
+        on_click=on_click,
+        height=TOUCH_HEIGHT,
+        style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10), bgcolor=PRIMARY),
+    )
+    return semantic(identifier, button)
+
+
+def link_button(identifier: str, text: str, on_click: Handler) -> ft.Control:
+    button = ft.TextButton(content=ft.Text(text, size=15), on_click=on_click, height=44)
+    return semantic(identifier, button)
+
+
+def set_busy(control: ft.Control, busy: bool) -> None:
+    """Disable a (Semantics-wrapped) button while its request runs."""
+    inner = control.content if isinstance(control, ft.Semantics) else control
+    if inner is not None:
+        inner.disabled = busy
+        inner.update()
+
+
+def step_indicator(current: int, total: int, title: str) -> ft.Control:
+    """"第1步/共8步" with a progress bar: where this screen sits in the journey."""
+    return semantic(
+        ids.STEP_INDICATOR,
+        ft.Column(
+            [
+                ft.Text(f"第{current}步 / 共{total}步：{title}", size=14, color=ft.Colors.BLUE_GREY_700),
+                ft.ProgressBar(value=current / total, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100),
+            ],
+            spacing=6,
+        ),
+    )
+
+
+def screen(route: str, title: str, body: list[ft.Control], *, back: bool = True) -> ft.View:
+    """A full-height mobile screen with an app bar and a scrolling body."""
+    return ft.View(
+        route=route,
+        appbar=ft.AppBar(
+            title=ft.Text(title, size=19, weight=ft.FontWeight.BOLD),
+            center_title=True,
+            automatically_imply_leading=back,
+            bgcolor=PRIMARY,
+            color=ft.Colors.WHITE,
+        ),
+        controls=[
+            ft.Column(
+                body,
+                spacing=14,
+                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            )
+        ],
+        scroll=ft.ScrollMode.AUTO,
+        padding=ft.Padding.symmetric(horizontal=18, vertical=16),
+    )
+
+
+def section(title: str) -> ft.Control:
+    return ft.Text(title, size=16, weight=ft.FontWeight.BOLD, color=PRIMARY)

@@ -1,0 +1,120 @@
+"""个人中心: who is logged in, where they are in the journey, log out."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from mobile import ids
+from mobile.services.api import ApiError, Candidate
+from mobile.state import AppState
+from mobile.views.common import PRIMARY, Banner, Navigate, screen, semantic
+
+ROUTE = "/me"
+
+KINDS = {"new": "新生", "enrolled": "在籍考生"}
+STATUS_ICONS = {
+    "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),
+    "current": (ft.Icons.RADIO_BUTTON_CHECKED, PRIMARY, "进行中"),
+    "todo": (ft.Icons.RADIO_BUTTON_UNCHECKED, ft.Colors.BLUE_GREY_300, "未开始"),
+}
+
+
+def _info_row(label: str, value: str, identifier: str | None = None) -> ft.Control:
+    text = ft.Text(value, size=15, selectable=True)
+    return ft.Row(
+        [ft.Text(label, size=15, color=ft.Colors.BLUE_GREY_600, width=84),
+         semantic(identifier, text) if identifier else text],
+    )
+
+
+def _journey(candidate: Candidate) -> ft.Control:
+    rows: list[ft.Control] = []
+    for number, step in enumerate(candidate.journey, start=1):
+        icon, color, status_text = STATUS_ICONS.get(step.status, STATUS_ICONS["todo"])
+        rows.append(
+            semantic(
+                ids.journey_step(step.key),
+                ft.ListTile(
+                    leading=ft.Icon(icon, color=color),
+                    title=ft.Text(f"{number}. {step.title}", size=16,
+                                  weight=ft.FontWeight.BOLD if step.status == "current" else None),
+                    subtitle=ft.Text(step.detail) if step.detail else None,
+                    trailing=ft.Text(status_text, color=color, size=14),
+                    min_height=52,
+                ),
+                label=f"{step.title}：{status_text}",
+            )
+        )
+    return semantic(ids.PROFILE_JOURNEY, ft.Column(rows, spacing=0))
+
+
+def build(state: AppState, navigate: Navigate) -> ft.View:
+    candidate = state.candidate
+    assert candidate is not None, "the router only shows 个人中心 when logged in"
+    notice = Banner(ids.FORM_NOTICE, error=False)
+    error = Banner(ids.FORM_ERROR)
+    if message := state.take_notice():
+        notice.text.value = message
+        notice.box.visible = True
+
+    async def logout(_e: ft.Event[ft.OutlinedButton]) -> None:
+        try:
+            await state.api.logout()
+        except ApiError:
+            pass  # The token is dropped locally either way.
+        state.candidate = None
+        state.notice = "已退出登录。"
+        await navigate("/login")
+
+    current = next((s for s in candidate.journey if s.status == "current"), None)
+    next_step = (
+        f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
+    )
+    return screen(
+        ROUTE,
+        "个人中心",
+        [
+            notice.control,
+            ft.Card(
+                ft.Container(
+                    ft.Column(
+                        [
+                            ft.Row(
+                                [
+                                    ft.CircleAvatar(content=ft.Text(candidate.name[:1], size=20),
+                                                    radius=26, bgcolor=ft.Colors.BLUE_100),
+                                    ft.Column(
+                                        [
+                                            semantic(ids.PROFILE_NAME,
+                                                     ft.Text(candidate.name, size=20, weight=ft.FontWeight.BOLD)),
+                                            ft.Text(KINDS.get(candidate.kind, candidate.kind), size=14,
+                                                    color=ft.Colors.BLUE_GREY_600),
+                                        ],
+                                        spacing=2,
+                                    ),
+                                ]
+                            ),
+                            ft.Divider(),
+                            _info_row("身份证号", candidate.masked_id_number, ids.PROFILE_ID_NUMBER),
+                            _info_row("性别", candidate.sex),
+                            _info_row("出生日期", candidate.birth_date),
+                            _info_row("手机号", candidate.phone[:3] + "****" + candidate.phone[-4:]),
+                            _info_row("报名地州", candidate.exam_district_name),
+                            *([_info_row("准考证号", candidate.ticket_number)] if candidate.ticket_number else []),
+                        ],
+                        spacing=8,
+                    ),
+                    padding=16,
+                )
+            ),
+            semantic(ids.PROFILE_NEXT_STEP,
+                     ft.Container(ft.Text(next_step, size=15), bgcolor=ft.Colors.BLUE_50,
+                                  border_radius=8, padding=12)),
+            ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),
+            _journey(candidate),
+            error.control,
+            semantic(ids.LOGOUT,
+                     ft.OutlinedButton(content=ft.Text("退出登录", size=16), on_click=logout, height=48)),
+        ],
+        back=False,
+    )

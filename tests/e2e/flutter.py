@@ -1,0 +1,99 @@
+"""Drives a Flet (Flutter web) page through its accessibility tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class FlutterPage:
+    """A page of the app; controls are found by their `ft.Semantics(identifier=...)`."""
+
+    def __init__(self, page: Page, base_url: str, artifacts: Path) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.artifacts = artifacts
+
+    def open(self, route: str = "/") -> None:
+        self.page.goto(self.base_url + route)
+        placeholder = self.page.locator("flt-semantics-placeholder")
+        placeholder.wait_for(state="attached", timeout=60_000)
+        # Flutter builds its accessibility tree only once asked to.
+        placeholder.dispatch_event("click")
+
+    def control(self, identifier: str) -> Locator:
+        return self.page.locator(f'[flt-semantics-identifier="{identifier}"]').first
+
+    def wait_for(self, identifier: str, timeout: float = 30_000) -> Locator:
+        locator = self.control(identifier)
+        locator.wait_for(state="visible", timeout=timeout)
+        return locator
+
+    def scroll_into_view(self, locator: Locator) -> None:
+        """Scroll Flutter's own scroll view (the DOM does not scroll) until `locator` shows."""
+        viewport = self.page.viewport_size or {"width": 412, "height": 860}
+        for _ in range(30):
+            box = locator.bounding_box()
+            if box is None:
+                break
+            top, bottom = box["y"], box["y"] + box["height"]
+            if top >= 60 and bottom <= viewport["height"] - 10:
+                return
+            delta = (bottom - viewport["height"] + 120) if bottom > viewport["height"] - 10 else (top - 120)
+            self.page.mouse.move(viewport["width"] / 2, viewport["height"] / 2)
+            self.page.mouse.wheel(0, delta)
+            self.page.wait_for_timeout(250)
+
+    def click(self, identifier: str) -> None:
+        locator = self.wait_for(identifier)
+        self.scroll_into_view(locator)
+        locator.click()
+
+    def fill(self, identifier: str, text: str) -> None:
+        """Focus a text field (a click is needed first) and type into it."""
+        self.click(identifier)
+        field = self.control(identifier).locator("input, textarea").first
+        field.wait_for(state="attached", timeout=10_000)
+        field.fill(text)
+
+    def choose(self, identifier: str, option: str) -> None:
+        """Open a drop-down and pick the option with this visible text."""
+        self.click(identifier)
+        field = self.control(identifier).locator("input")
+        if field.count():
+            # Long lists are filterable: typing narrows the menu to the option.
+            field.first.fill(option)
+        item = self.page.get_by_role("button", name=option, exact=True).last
+        item.wait_for(state="visible", timeout=10_000)
+        item.click()
+
+    def text(self, identifier: str) -> str:
+        return self.wait_for(identifier).inner_text()
+
+    def wait_for_text(self, identifier: str, fragment: str, timeout: float = 30_000) -> str:
+        locator = self.control(identifier)
+        locator.wait_for(state="visible", timeout=timeout)
+        self.page.wait_for_function(
+            "([sel, frag]) => { const e = document.querySelector(sel);"
+            " return e && e.innerText.includes(frag); }",
+            arg=[f'[flt-semantics-identifier="{identifier}"]', fragment],
+            timeout=timeout,
+        )
+        return locator.inner_text()
+
+    def screenshot(self, name: str) -> Path:
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts / f"{name}.png"
+        self.page.wait_for_timeout(300)
+        self.page.screenshot(path=str(path))
+        return path

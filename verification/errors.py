@@ -1,0 +1,31 @@
+"""The engine's error tree: every failure a caller may handle has a stable code."""
+
+from __future__ import annotations
+
+
+class VerificationError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "verification_error"
+    message = "核验失败，请稍后重试。"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        if code is not None:
+            self.code = code
+        super().__init__(self.message)
+
+
+class InvalidIdNumber(VerificationError):
+    """The text is not a valid resident ID number."""
+
+    code = "id_number_invalid"
+    message = "身份证号码无效。"
+
+
+class MissingDependency(VerificationError):
+    """An optional heavy library the requested check needs is not installed."""
+
+    code = "missing_dependency"
+    message = "服务器缺少核验组件，请联系管理员。"
