@@ -53,11 +53,25 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """Name the wrong fields in Chinese; never echo what was sent (it may be personal data)."""
     assert isinstance(exc, RequestValidationError)
     fields: list[str] = []
+    not_editable: list[str] = []
     for error in exc.errors():
         loc = [part for part in error.get("loc", ()) if isinstance(part, str) and part != "body"]
         name = loc[0] if loc else "body"
-        if name not in fields:
-            fields.append(name)
+        target = not_editable if error.get("type") == "extra_forbidden" else fields
+        if name not in target:
+            target.append(name)
+    if not_editable:
+        labels = "、".join(FIELD_LABELS.get(f, f) for f in not_editable)
+        return JSONResponse(
+            {
+                "code": "field_not_editable",
+                "message": f"{labels}不能在此修改。",
+                "fields": not_editable,
+            },
+            status_code=422,
+        )
+    order = list(FIELD_LABELS)
+    fields.sort(key=lambda f: order.index(f) if f in order else len(order))
     labels = "、".join(FIELD_LABELS.get(f, f) for f in fields if f != "body") or "请求内容"
     return JSONResponse(
         {"code": "invalid_input", "message": f"请检查：{labels}。", "fields": fields},

@@ -25,6 +25,12 @@ def seed(session: Session) -> None:
     if session.scalar(select(StudentRecord.id).limit(1)) is not None:
         return
     for ticket, name, division, birth, order, district in DEMO_STUDENT_RECORDS:
-        session.add(StudentRecord(ticket_number=ticket, name=name, id_number=make(division, birth, order),
-                                  exam_district=district))
+        session.add(
+            StudentRecord(
+                ticket_number=ticket,
+                name=name,
+                id_number=make(division, birth, order),
+                exam_district=district,
+            )
+        )
     session.commit()

@@ -68,7 +68,9 @@ def current_candidate(session: SessionDep, auth: CurrentAuthSession) -> Candidat
 CurrentCandidate = Annotated[Candidate, Depends(current_candidate)]
 
 
-def open_session(session: Session, settings: Settings, candidate: Candidate) -> tuple[str, AuthSession]:
+def open_session(
+    session: Session, settings: Settings, candidate: Candidate
+) -> tuple[str, AuthSession]:
     """Create a login for `candidate`; returns the token (shown once) and the row."""
     token = new_token()
     now = utcnow()

@@ -10,10 +10,10 @@ from fastapi import HTTPException
 class ApiError(HTTPException):
     """An error the app shows as is: `{"code": ..., "message": ...}`."""
 
-    def __init__(
-        self, status_code: int, code: str, message: str, **extra: Any
-    ) -> None:
-        super().__init__(status_code=status_code, detail={"code": code, "message": message, **extra})
+    def __init__(self, status_code: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(
+            status_code=status_code, detail={"code": code, "message": message, **extra}
+        )
         self.code = code
         self.message = message
 

@@ -34,7 +34,11 @@ def journey(candidate: Candidate) -> list[JourneyStep]:
         else:
             status = "todo"
         steps.append(
-            JourneyStep(key=key, title=title, status=status,
-                        detail=_DETAILS.get(key, "") if status == "current" else "")
+            JourneyStep(
+                key=key,
+                title=title,
+                status=status,
+                detail=_DETAILS.get(key, "") if status == "current" else "",
+            )
         )
     return steps

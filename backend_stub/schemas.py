@@ -116,6 +116,12 @@ class ProfileFields(BaseModel):
         return v
 
 
+class ProfileUpdate(ProfileFields):
+    """PATCH /api/me: only the profile; anything else is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class RegisterNewIn(ProfileFields):
     """新生注册."""
 

@@ -37,14 +37,14 @@ def issue_code(
 ) -> SmsCode:
     """Create and send a code, within the per-phone rate limits."""
     now = utcnow()
-    last = session.scalar(
-        select(func.max(SmsCode.created_at)).where(SmsCode.phone == phone)
-    )
+    last = session.scalar(select(func.max(SmsCode.created_at)).where(SmsCode.phone == phone))
     if last is not None:
         wait = settings.SMS_MIN_INTERVAL_SECONDS - (now - last).total_seconds()
         if wait > 0:
             raise ApiError(
-                429, "sms_too_frequent", f"验证码发送过于频繁，请{int(wait) + 1}秒后再试。",
+                429,
+                "sms_too_frequent",
+                f"验证码发送过于频繁，请{int(wait) + 1}秒后再试。",
                 retry_after=int(wait) + 1,
             )
     sent_today = session.scalar(

@@ -19,8 +19,14 @@ def run() -> None:
     if args.web:
         # Serve only; testers open the printed URL themselves (no browser is launched).
         os.environ["FLET_FORCE_WEB_SERVER"] = "true"
-        ft.run(main, view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port,
-               assets_dir=str(ASSETS_DIR), no_cdn=True)
+        ft.run(
+            main,
+            view=ft.AppView.WEB_BROWSER,
+            host=args.host,
+            port=args.port,
+            assets_dir=str(ASSETS_DIR),
+            no_cdn=True,
+        )
     else:
         ft.run(main, assets_dir=str(ASSETS_DIR))
 

@@ -39,7 +39,9 @@ def apply_theme(page: ft.Page) -> None:
     else:
         log.warning("CJK font missing at assets/%s: run the setup to install it", FONT_FILE)
         font = None
-    page.theme = ft.Theme(color_scheme_seed=ft.Colors.BLUE_800, font_family=font, use_material3=True)
+    page.theme = ft.Theme(
+        color_scheme_seed=ft.Colors.BLUE_800, font_family=font, use_material3=True
+    )
     page.theme_mode = ft.ThemeMode.LIGHT
 
 
@@ -51,11 +53,14 @@ async def main(page: ft.Page) -> None:
         await page.push_route(route)
 
     def unavailable(route: str, message: str) -> ft.View:
-        banner = Banner("load-error")
-        banner.text.value = message
-        banner.box.visible = True
-        return screen(route, "自学考试报名", [banner.control,
-                                          primary_button("retry", "重试", lambda: show(route))])
+        banner = Banner("load-error", message=message)
+
+        async def retry(*_args: object) -> None:
+            await show(route)
+
+        return screen(
+            route, "自学考试报名", [banner.control, primary_button("retry", "重试", retry)]
+        )
 
     async def show(route: str) -> None:
         if route not in ROUTES:

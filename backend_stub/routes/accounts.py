@@ -13,6 +13,7 @@ from backend_stub.schemas import (
     CandidateOut,
     ErrorOut,
     ProfileFields,
+    ProfileUpdate,
     RegisterEnrolledIn,
     RegisterNewIn,
     SessionOut,
@@ -23,7 +24,9 @@ from verification.idcard import idnumber
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
-ID_TAKEN = ApiError(409, "id_number_taken", "该身份证号已注册，请直接登录；忘记密码可通过短信找回。")
+ID_TAKEN = ApiError(
+    409, "id_number_taken", "该身份证号已注册，请直接登录；忘记密码可通过短信找回。"
+)
 
 
 def parse_id_number(text: str) -> idnumber.IdNumber:
@@ -36,8 +39,12 @@ def parse_id_number(text: str) -> idnumber.IdNumber:
 
 def id_warnings(number: idnumber.IdNumber) -> list[ErrorOut]:
     if idnumber.DIVISION_UNKNOWN in number.warnings:
-        return [ErrorOut(code=idnumber.DIVISION_UNKNOWN,
-                         message="身份证号的地区代码较新，系统暂未收录，请确认号码无误。")]
+        return [
+            ErrorOut(
+                code=idnumber.DIVISION_UNKNOWN,
+                message="身份证号的地区代码较新，系统暂未收录，请确认号码无误。",
+            )
+        ]
     return []
 
 
@@ -81,13 +88,17 @@ def _commit_new_candidate(
     token, auth = open_session(session, settings, candidate)
     session.commit()
     return SessionOut(
-        token=token, expires_at=auth.expires_at, candidate=candidate_out(candidate),
+        token=token,
+        expires_at=auth.expires_at,
+        candidate=candidate_out(candidate),
         warnings=warnings,
     )
 
 
 @router.post("/accounts/new", response_model=SessionOut, status_code=201)
-def register_new_student(body: RegisterNewIn, session: SessionDep, settings: SettingsDep) -> SessionOut:
+def register_new_student(
+    body: RegisterNewIn, session: SessionDep, settings: SettingsDep
+) -> SessionOut:
     """新生注册: the ID number becomes the account; logs the candidate in."""
     number = parse_id_number(body.id_number)
     _ensure_id_free(session, number.number)
@@ -114,8 +125,11 @@ def register_enrolled_student(
     ticket = body.ticket_number.strip()
     record = session.scalar(select(StudentRecord).where(StudentRecord.ticket_number == ticket))
     if record is None or record.id_number != number.number or record.name != body.name.strip():
-        raise ApiError(400, "student_record_mismatch",
-                       "准考证号、身份证号与姓名不匹配，请核对后重试；如仍有问题请联系所在地州自考办。")
+        raise ApiError(
+            400,
+            "student_record_mismatch",
+            "准考证号、身份证号与姓名不匹配，请核对后重试；如仍有问题请联系所在地州自考办。",
+        )
     if session.scalar(select(Candidate.id).where(Candidate.ticket_number == ticket)) is not None:
         raise ApiError(409, "ticket_number_taken", "该准考证号已注册，请直接登录。")
     sms.consume_code(session, settings, phone=body.phone, purpose="register", code=body.sms_code)
@@ -138,7 +152,9 @@ def read_me(candidate: CurrentCandidate) -> CandidateOut:
 
 
 @router.patch("/me", response_model=CandidateOut)
-def update_me(body: ProfileFields, candidate: CurrentCandidate, session: SessionDep) -> CandidateOut:
+def update_me(
+    body: ProfileUpdate, candidate: CurrentCandidate, session: SessionDep
+) -> CandidateOut:
     """Change profile fields; the ID number, name and exam district never change here."""
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(candidate, key, value)

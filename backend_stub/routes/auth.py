@@ -29,8 +29,11 @@ def _find_account(session: SessionDep, account: str) -> Candidate | None:
 
 
 def _locked_error(minutes: int) -> ApiError:
-    return ApiError(423, "account_locked",
-                    f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试，或通过“找回密码”重设密码。")
+    return ApiError(
+        423,
+        "account_locked",
+        f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试，或通过“找回密码”重设密码。",
+    )
 
 
 @router.post("/login", response_model=SessionOut)
@@ -53,7 +56,9 @@ def login(body: LoginIn, session: SessionDep, settings: SettingsDep) -> SessionO
             session.commit()
             raise _locked_error(settings.LOGIN_LOCK_SECONDS // 60)
         session.commit()
-        raise ApiError(401, "login_failed", f"账号或密码错误，还可尝试{left}次。", attempts_left=left)
+        raise ApiError(
+            401, "login_failed", f"账号或密码错误，还可尝试{left}次。", attempts_left=left
+        )
     candidate.failed_logins = 0
     candidate.locked_until = None
     token, auth = open_session(session, settings, candidate)
@@ -76,7 +81,9 @@ def reset_password(body: PasswordResetIn, session: SessionDep, settings: Setting
     candidate = session.scalar(select(Candidate).where(Candidate.id_number == number.number))
     if candidate is None or candidate.phone != body.phone:
         raise ApiError(400, "phone_mismatch", "身份证号与注册手机号不一致。")
-    sms.consume_code(session, settings, phone=body.phone, purpose="reset_password", code=body.sms_code)
+    sms.consume_code(
+        session, settings, phone=body.phone, purpose="reset_password", code=body.sms_code
+    )
     candidate.password_hash = hash_password(body.new_password)
     candidate.failed_logins = 0
     candidate.locked_until = None

@@ -28,6 +28,8 @@ def read_latest_sms(body: SandboxSmsIn, session: SessionDep) -> SandboxSmsOut:
         raise ApiError(404, "sms_none", "该手机号没有收到短信。")
     found = re.search(r"验证码为(\d{6})", message.body)
     return SandboxSmsOut(
-        phone=message.phone, body=message.body, code=found and found.group(1),
+        phone=message.phone,
+        body=message.body,
+        code=found and found.group(1),
         sent_at=message.created_at,
     )

@@ -15,7 +15,9 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 class ApiError(Exception):
     """A refusal from the backend (or no backend): a machine code and a Chinese message."""
 
-    def __init__(self, code: str, message: str, *, status: int = 0, fields: list[str] | None = None):
+    def __init__(
+        self, code: str, message: str, *, status: int = 0, fields: list[str] | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -82,7 +84,9 @@ class Reference(BaseModel):
 class ApiClient:
     """Async client for one app session; holds the bearer token after login."""
 
-    def __init__(self, base_url: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self, base_url: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+    ):
         self.base_url = base_url or os.environ.get("ZIKAO_API_URL", DEFAULT_API_URL)
         self.token: str | None = None
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=30.0, transport=transport)
@@ -102,9 +106,16 @@ class ApiClient:
             except ValueError:
                 body = {}
             if not isinstance(body, dict) or "code" not in body:
-                body = {"code": f"http_{response.status_code}", "message": "服务器暂时无法处理，请稍后重试。"}
-            raise ApiError(body["code"], body.get("message", ""), status=response.status_code,
-                           fields=body.get("fields"))
+                body = {
+                    "code": f"http_{response.status_code}",
+                    "message": "服务器暂时无法处理，请稍后重试。",
+                }
+            raise ApiError(
+                body["code"],
+                body.get("message", ""),
+                status=response.status_code,
+                fields=body.get("fields"),
+            )
         return response.json()
 
     async def reference(self) -> Reference:
@@ -112,8 +123,11 @@ class ApiClient:
 
     async def send_sms_code(self, phone: str, purpose: str, *, id_number: str | None = None) -> int:
         """Send a code; returns the seconds until another may be requested."""
-        body = await self._call("POST", "/api/sms/codes",
-                                json={"phone": phone, "purpose": purpose, "id_number": id_number})
+        body = await self._call(
+            "POST",
+            "/api/sms/codes",
+            json={"phone": phone, "purpose": purpose, "id_number": id_number},
+        )
         return int(body["retry_after"])
 
     async def register_new(self, form: dict[str, Any]) -> LoginSession:
@@ -123,7 +137,9 @@ class ApiClient:
         return self._logged_in(await self._call("POST", "/api/accounts/enrolled", json=form))
 
     async def login(self, account: str, password: str) -> LoginSession:
-        body = await self._call("POST", "/api/auth/login", json={"account": account, "password": password})
+        body = await self._call(
+            "POST", "/api/auth/login", json={"account": account, "password": password}
+        )
         return self._logged_in(body)
 
     async def logout(self) -> None:

@@ -18,6 +18,15 @@ Handler = Callable[..., Awaitable[None]] | Callable[..., None]
 Navigate = Callable[[str], Awaitable[None]]
 
 
+def go(navigate: Navigate, route: str) -> Callable[..., Awaitable[None]]:
+    """A click handler that navigates to `route`."""
+
+    async def handler(*_args: Any) -> None:
+        await navigate(route)
+
+    return handler
+
+
 def semantic(identifier: str, control: ft.Control, **kwargs: Any) -> ft.Semantics:
     """Wrap a control so tests and screen readers find it by `identifier`."""
     return ft.Semantics(identifier=identifier, content=control, **kwargs)
@@ -64,7 +73,9 @@ class Form:
         self.controls[key] = field
         return semantic(identifier, field)
 
-    def choice(self, key: str, identifier: str, label: str, options: Sequence[tuple[str, str]]) -> ft.Control:
+    def choice(
+        self, key: str, identifier: str, label: str, options: Sequence[tuple[str, str]]
+    ) -> ft.Control:
         """A drop-down list; options are (key, text) pairs."""
 
         def on_select(e: ft.Event[ft.Dropdown]) -> None:
@@ -95,7 +106,10 @@ class Form:
             value=getattr(self.data, key) or None,
             on_change=on_change,
             content=ft.Row(
-                [semantic(f"{identifier}-{i}", ft.Radio(value=o, label=o)) for i, o in enumerate(options)]
+                [
+                    semantic(f"{identifier}-{i}", ft.Radio(value=o, label=o))
+                    for i, o in enumerate(options)
+                ]
             ),
         )
         self.controls[key] = group
@@ -113,24 +127,23 @@ class Form:
 
 
 class Banner:
-    """A message area above a form's submit button (errors in red, notices in green)."""
+    """A message area on a form (errors in red, notices in green); hidden while empty."""
 
-    def __init__(self, identifier: str, *, error: bool = True) -> None:
-        color = ERROR if error else ft.Colors.GREEN_800
-        self.text = ft.Text("", color=color, size=15, selectable=True)
-        self.box = ft.Container(
+    def __init__(self, identifier: str, *, error: bool = True, message: str = "") -> None:
+        self.text = ft.Text(message, color=ERROR if error else ft.Colors.GREEN_800, size=15)
+        box = ft.Container(
             content=self.text,
             bgcolor=ft.Colors.RED_50 if error else ft.Colors.GREEN_50,
             border_radius=8,
             padding=12,
-            visible=False,
         )
-        self.control = semantic(identifier, self.box, live_region=True)
+        # The Semantics wrapper itself is hidden: Flutter wants its content visible.
+        self.control = semantic(identifier, box, live_region=True, visible=bool(message))
 
     def show(self, message: str) -> None:
         self.text.value = message
-        self.box.visible = bool(message)
-        self.box.update()
+        self.control.visible = bool(message)
+        self.control.update()
 
     def clear(self) -> None:
         self.show("")
@@ -166,13 +179,17 @@ def set_busy(control: ft.Control, busy: bool) -> None:
 
 
 def step_indicator(current: int, total: int, title: str) -> ft.Control:
-    """"第1步/共8步" with a progress bar: where this screen sits in the journey."""
+    """ "第1步/共8步" with a progress bar: where this screen sits in the journey."""
     return semantic(
         ids.STEP_INDICATOR,
         ft.Column(
             [
-                ft.Text(f"第{current}步 / 共{total}步：{title}", size=14, color=ft.Colors.BLUE_GREY_700),
-                ft.ProgressBar(value=current / total, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100),
+                ft.Text(
+                    f"第{current}步 / 共{total}步：{title}", size=14, color=ft.Colors.BLUE_GREY_700
+                ),
+                ft.ProgressBar(
+                    value=current / total, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100
+                ),
             ],
             spacing=6,
         ),

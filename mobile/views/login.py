@@ -11,6 +11,7 @@ from mobile.views.common import (
     Banner,
     Form,
     Navigate,
+    go,
     link_button,
     primary_button,
     screen,
@@ -23,8 +24,7 @@ ROUTE = "/login"
 def build(state: AppState, navigate: Navigate) -> ft.View:
     form = Form(LoginForm())
     error = Banner(ids.FORM_ERROR)
-    notice = Banner(ids.FORM_NOTICE, error=False)
-    pending_notice = state.take_notice()
+    notice = Banner(ids.FORM_NOTICE, error=False, message=state.take_notice())
 
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
         error.clear()
@@ -44,9 +44,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await navigate("/me")
 
     submit_button = primary_button(ids.LOGIN_SUBMIT, "登录", submit)
-    if pending_notice:
-        notice.text.value = pending_notice
-        notice.box.visible = True
 
     return screen(
         ROUTE,
@@ -57,7 +54,9 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                     [
                         ft.Icon(ft.Icons.SCHOOL, size=56, color=ft.Colors.BLUE_800),
                         ft.Text("高等教育自学考试", size=22, weight=ft.FontWeight.BOLD),
-                        ft.Text("网上报名 · 实名认证 · 报考缴费", size=14, color=ft.Colors.BLUE_GREY_600),
+                        ft.Text(
+                            "网上报名 · 实名认证 · 报考缴费", size=14, color=ft.Colors.BLUE_GREY_600
+                        ),
                     ],
                     horizontal_alignment=ft.CrossAxisAlignment.CENTER,
                     spacing=6,
@@ -71,13 +70,18 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             submit_button,
             ft.Row(
                 [
-                    link_button(ids.LOGIN_TO_REGISTER_NEW, "新生注册", lambda: navigate("/register/new")),
-                    link_button(ids.LOGIN_TO_REGISTER_ENROLLED, "在籍考生注册",
-                                lambda: navigate("/register/enrolled")),
+                    link_button(
+                        ids.LOGIN_TO_REGISTER_NEW, "新生注册", go(navigate, "/register/new")
+                    ),
+                    link_button(
+                        ids.LOGIN_TO_REGISTER_ENROLLED,
+                        "在籍考生注册",
+                        go(navigate, "/register/enrolled"),
+                    ),
                 ],
                 alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
             ),
-            link_button(ids.LOGIN_TO_RESET, "忘记密码？通过短信找回", lambda: navigate("/reset")),
+            link_button(ids.LOGIN_TO_RESET, "忘记密码？通过短信找回", go(navigate, "/reset")),
         ],
         back=False,
     )

@@ -20,10 +20,12 @@ STATUS_ICONS = {
 
 
 def _info_row(label: str, value: str, identifier: str | None = None) -> ft.Control:
-    text = ft.Text(value, size=15, selectable=True)
+    text = ft.Text(value, size=15)
     return ft.Row(
-        [ft.Text(label, size=15, color=ft.Colors.BLUE_GREY_600, width=84),
-         semantic(identifier, text) if identifier else text],
+        [
+            ft.Text(label, size=15, color=ft.Colors.BLUE_GREY_600, width=84),
+            semantic(identifier, text) if identifier else text,
+        ],
     )
 
 
@@ -36,13 +38,15 @@ def _journey(candidate: Candidate) -> ft.Control:
                 ids.journey_step(step.key),
                 ft.ListTile(
                     leading=ft.Icon(icon, color=color),
-                    title=ft.Text(f"{number}. {step.title}", size=16,
-                                  weight=ft.FontWeight.BOLD if step.status == "current" else None),
+                    title=ft.Text(
+                        f"{number}. {step.title}",
+                        size=16,
+                        weight=ft.FontWeight.BOLD if step.status == "current" else None,
+                    ),
                     subtitle=ft.Text(step.detail) if step.detail else None,
                     trailing=ft.Text(status_text, color=color, size=14),
                     min_height=52,
                 ),
-                label=f"{step.title}：{status_text}",
             )
         )
     return semantic(ids.PROFILE_JOURNEY, ft.Column(rows, spacing=0))
@@ -51,11 +55,8 @@ def _journey(candidate: Candidate) -> ft.Control:
 def build(state: AppState, navigate: Navigate) -> ft.View:
     candidate = state.candidate
     assert candidate is not None, "the router only shows 个人中心 when logged in"
-    notice = Banner(ids.FORM_NOTICE, error=False)
+    notice = Banner(ids.FORM_NOTICE, error=False, message=state.take_notice())
     error = Banner(ids.FORM_ERROR)
-    if message := state.take_notice():
-        notice.text.value = message
-        notice.box.visible = True
 
     async def logout(_e: ft.Event[ft.OutlinedButton]) -> None:
         try:
@@ -67,9 +68,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await navigate("/login")
 
     current = next((s for s in candidate.journey if s.status == "current"), None)
-    next_step = (
-        f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
-    )
+    next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
     return screen(
         ROUTE,
         "个人中心",
@@ -81,40 +80,68 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                         [
                             ft.Row(
                                 [
-                                    ft.CircleAvatar(content=ft.Text(candidate.name[:1], size=20),
-                                                    radius=26, bgcolor=ft.Colors.BLUE_100),
+                                    ft.CircleAvatar(
+                                        content=ft.Text(candidate.name[:1], size=20),
+                                        radius=26,
+                                        bgcolor=ft.Colors.BLUE_100,
+                                    ),
                                     ft.Column(
                                         [
-                                            semantic(ids.PROFILE_NAME,
-                                                     ft.Text(candidate.name, size=20, weight=ft.FontWeight.BOLD)),
-                                            ft.Text(KINDS.get(candidate.kind, candidate.kind), size=14,
-                                                    color=ft.Colors.BLUE_GREY_600),
+                                            semantic(
+                                                ids.PROFILE_NAME,
+                                                ft.Text(
+                                                    candidate.name,
+                                                    size=20,
+                                                    weight=ft.FontWeight.BOLD,
+                                                ),
+                                            ),
+                                            ft.Text(
+                                                KINDS.get(candidate.kind, candidate.kind),
+                                                size=14,
+                                                color=ft.Colors.BLUE_GREY_600,
+                                            ),
                                         ],
                                         spacing=2,
                                     ),
                                 ]
                             ),
                             ft.Divider(),
-                            _info_row("身份证号", candidate.masked_id_number, ids.PROFILE_ID_NUMBER),
+                            _info_row(
+                                "身份证号", candidate.masked_id_number, ids.PROFILE_ID_NUMBER
+                            ),
                             _info_row("性别", candidate.sex),
                             _info_row("出生日期", candidate.birth_date),
-                            _info_row("手机号", candidate.phone[:3] + "****" + candidate.phone[-4:]),
+                            _info_row(
+                                "手机号", candidate.phone[:3] + "****" + candidate.phone[-4:]
+                            ),
                             _info_row("报名地州", candidate.exam_district_name),
-                            *([_info_row("准考证号", candidate.ticket_number)] if candidate.ticket_number else []),
+                            *(
+                                [_info_row("准考证号", candidate.ticket_number)]
+                                if candidate.ticket_number
+                                else []
+                            ),
                         ],
                         spacing=8,
                     ),
                     padding=16,
                 )
             ),
-            semantic(ids.PROFILE_NEXT_STEP,
-                     ft.Container(ft.Text(next_step, size=15), bgcolor=ft.Colors.BLUE_50,
-                                  border_radius=8, padding=12)),
+            semantic(
+                ids.PROFILE_NEXT_STEP,
+                ft.Container(
+                    ft.Text(next_step, size=15),
+                    bgcolor=ft.Colors.BLUE_50,
+                    border_radius=8,
+                    padding=12,
+                ),
+            ),
             ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),
             _journey(candidate),
             error.control,
-            semantic(ids.LOGOUT,
-                     ft.OutlinedButton(content=ft.Text("退出登录", size=16), on_click=logout, height=48)),
+            semantic(
+                ids.LOGOUT,
+                ft.OutlinedButton(content=ft.Text("退出登录", size=16), on_click=logout, height=48),
+            ),
         ],
         back=False,
     )

@@ -53,18 +53,28 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         ROUTE,
         "在籍考生注册",
         [
-            ft.Text("已有准考证号的考生请在此注册，信息须与考籍档案一致。", size=14,
-                    color=ft.Colors.BLUE_GREY_700),
+            ft.Text(
+                "已有准考证号的考生请在此注册，信息须与考籍档案一致。",
+                size=14,
+                color=ft.Colors.BLUE_GREY_700,
+            ),
             section("考籍信息"),
             form.text("name", ids.NAME, "姓名", max_length=30),
             form.text("id_number", ids.ID_NUMBER, "身份证号", max_length=18),
-            form.text("ticket_number", ids.TICKET_NUMBER, "准考证号", keyboard=ft.KeyboardType.NUMBER,
-                      max_length=20),
+            form.text(
+                "ticket_number",
+                ids.TICKET_NUMBER,
+                "准考证号",
+                keyboard=ft.KeyboardType.NUMBER,
+                max_length=20,
+            ),
             section("手机验证"),
             *sms_rows(form, state.api, error, purpose="register", precheck=sms_precheck),
             section("设置密码"),
             form.text("password", ids.PASSWORD, "密码（6-20位）", password=True, max_length=20),
-            form.text("password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20),
+            form.text(
+                "password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20
+            ),
             error.control,
             submit_button,
         ],

@@ -66,17 +66,29 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             *sms_rows(form, state.api, error, purpose="register", precheck=sms_precheck),
             section("设置密码"),
             form.text("password", ids.PASSWORD, "密码（6-20位）", password=True, max_length=20),
-            form.text("password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20),
+            form.text(
+                "password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20
+            ),
             section("报名信息"),
-            form.choice("exam_district", ids.EXAM_DISTRICT, "报名地州（确认后不可修改）",
-                        [(o.key, o.text) for o in ref.exam_districts]),
+            form.choice(
+                "exam_district",
+                ids.EXAM_DISTRICT,
+                "报名地州（确认后不可修改）",
+                [(o.key, o.text) for o in ref.exam_districts],
+            ),
             form.choice("ethnicity", ids.ETHNICITY, "族别", [(x, x) for x in ref.ethnicities]),
-            form.choice("political_status", ids.POLITICAL_STATUS, "政治面貌",
-                        [(x, x) for x in ref.political_statuses]),
+            form.choice(
+                "political_status",
+                ids.POLITICAL_STATUS,
+                "政治面貌",
+                [(x, x) for x in ref.political_statuses],
+            ),
             form.choice("education", ids.EDUCATION, "学历", [(x, x) for x in ref.educations]),
             form.choice("occupation", ids.OCCUPATION, "职业", [(x, x) for x in ref.occupations]),
             form.radio("hukou", ids.HUKOU, "户籍类别", ref.hukou_types),
-            form.text("email", ids.EMAIL, "邮箱（选填）", keyboard=ft.KeyboardType.EMAIL, max_length=60),
+            form.text(
+                "email", ids.EMAIL, "邮箱（选填）", keyboard=ft.KeyboardType.EMAIL, max_length=60
+            ),
             error.control,
             submit_button,
         ],

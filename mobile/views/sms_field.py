@@ -25,7 +25,12 @@ def sms_rows(
     """Phone field, then code field beside the send button."""
     countdown = SmsCountdown()
     label = ft.Text(countdown.label, size=15)
-    button = ft.OutlinedButton(content=label, height=56, width=132)
+    button = ft.OutlinedButton(
+        content=label,
+        height=50,
+        width=132,
+        style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=8)),
+    )
 
     def refresh() -> bool:
         """Show the countdown; False once the screen is gone."""
@@ -69,8 +74,13 @@ def sms_rows(
         ft.Row(
             [
                 ft.Container(
-                    form.text("sms_code", ids.SMS_CODE, "短信验证码", keyboard=ft.KeyboardType.NUMBER,
-                              max_length=6),
+                    form.text(
+                        "sms_code",
+                        ids.SMS_CODE,
+                        "短信验证码",
+                        keyboard=ft.KeyboardType.NUMBER,
+                        max_length=6,
+                    ),
                     expand=True,
                 ),
                 semantic(ids.SEND_SMS, button),

@@ -49,7 +49,11 @@ class FlutterPage:
             top, bottom = box["y"], box["y"] + box["height"]
             if top >= 60 and bottom <= viewport["height"] - 10:
                 return
-            delta = (bottom - viewport["height"] + 120) if bottom > viewport["height"] - 10 else (top - 120)
+            delta = (
+                (bottom - viewport["height"] + 120)
+                if bottom > viewport["height"] - 10
+                else (top - 120)
+            )
             self.page.mouse.move(viewport["width"] / 2, viewport["height"] / 2)
             self.page.mouse.wheel(0, delta)
             self.page.wait_for_timeout(250)

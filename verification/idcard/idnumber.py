@@ -81,13 +81,17 @@ def parse(text: str, *, today: dt.date | None = None) -> IdNumber:
     """Validate an ID number and decode it; raise `InvalidIdNumber` with a precise code."""
     number = normalize(text)
     if len(number) != 18 or not number[:17].isdigit() or number[17] not in "0123456789X":
-        raise InvalidIdNumber("身份证号码应为18位，前17位为数字，最后一位为数字或X。", code="id_number_format")
+        raise InvalidIdNumber(
+            "身份证号码应为18位，前17位为数字，最后一位为数字或X。", code="id_number_format"
+        )
     if check_character(number[:17]) != number[17]:
         raise InvalidIdNumber("身份证号码校验位不正确，请逐位核对。", code="id_number_checksum")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidIdNumber("身份证号码中的出生日期不存在。", code="id_number_birth_date") from None
+        raise InvalidIdNumber(
+            "身份证号码中的出生日期不存在。", code="id_number_birth_date"
+        ) from None
     today = today or dt.date.today()
     if birth > today or birth.year < 1900:
         raise InvalidIdNumber("身份证号码中的出生日期不合理。", code="id_number_birth_date")

@@ -1,0 +1,81 @@
+"""Small factories: valid candidates, codes and payloads, unique per call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from backend_stub.models import StudentRecord
+from verification.idcard.idnumber import make
+
+_seq = itertools.count(1)
+
+
+def unique_phone() -> str:
+    return f"139{next(_seq):08d}"
+
+
+def unique_id_number(*, division: str = "650102", female: bool = False) -> str:
+    n = next(_seq)
+    birth = dt.date(1990, 1, 1) + dt.timedelta(days=n * 37 % 9000)
+    order = (n * 2 % 998) + (0 if female else 1)
+    return make(division, birth, order)
+
+
+def sms_code(client: TestClient, phone: str, purpose: str = "register", **extra: Any) -> str:
+    response = client.post("/api/sms/codes", json={"phone": phone, "purpose": purpose, **extra})
+    assert response.status_code == 202, response.text
+    latest = client.post("/api/sandbox/sms/latest", json={"phone": phone})
+    assert latest.status_code == 200, latest.text
+    return latest.json()["code"]
+
+
+def new_student(**overrides: Any) -> dict[str, Any]:
+    """A valid 新生 registration body (without the SMS code)."""
+    body: dict[str, Any] = {
+        "name": "张三",
+        "id_number": unique_id_number(),
+        "phone": unique_phone(),
+        "password": "secret123",
+        "exam_district": "6501",
+        "ethnicity": "汉族",
+        "political_status": "群众",
+        "education": "高中",
+        "occupation": "学生",
+        "hukou": "城镇",
+        "email": "zhangsan@example.com",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_candidate(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Register a new student through the API; returns the body plus `token`."""
+    body = new_student(**overrides)
+    body["sms_code"] = sms_code(client, body["phone"])
+    response = client.post("/api/accounts/new", json=body)
+    assert response.status_code == 201, response.text
+    return {**body, "token": response.json()["token"]}
+
+
+def make_student_record(client: TestClient, **overrides: Any) -> StudentRecord:
+    """An existing student (考籍) as the exam office would have it."""
+    values: dict[str, Any] = {
+        "ticket_number": f"0101{next(_seq):08d}",
+        "id_number": unique_id_number(),
+        "name": "李四",
+        "exam_district": "6502",
+    }
+    values.update(overrides)
+    record = StudentRecord(**values)
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        session.add(record)
+        session.commit()
+    return record
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

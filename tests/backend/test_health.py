@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_healthz_reaches_the_database(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_openapi_lists_the_account_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/accounts/new",
+        "/api/accounts/enrolled",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/password-reset",
+        "/api/me",
+        "/api/sms/codes",
+    ):
+        assert path in paths
+
+
+def test_unknown_route_is_a_chinese_404(client: TestClient) -> None:
+    response = client.get("/api/nope")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "不存在" in response.json()["message"]
+
+
+def test_reference_lists_the_form_choices(client: TestClient) -> None:
+    body = client.get("/api/reference").json()
+    assert {"key": "6501", "text": "乌鲁木齐市"} in body["exam_districts"]
+    assert "维吾尔族" in body["ethnicities"]
+    assert body["hukou_types"] == ["城镇", "农村"]

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend_stub.models import SmsCode, SmsOutbox
+from tests.backend.conftest import AppFactory
+from tests.backend.factories import make_candidate, sms_code, unique_phone
+
+
+def test_a_code_goes_to_the_outbox_and_the_sandbox_reads_it(client: TestClient) -> None:
+    phone = unique_phone()
+    response = client.post("/api/sms/codes", json={"phone": phone, "purpose": "register"})
+    assert response.status_code == 202
+    assert response.json()["expires_in"] == 300
+    with client.app.state.db.sessionmaker() as session:
+        outbox = session.scalars(select(SmsOutbox).where(SmsOutbox.phone == phone)).all()
+        stored = session.scalars(select(SmsCode).where(SmsCode.phone == phone)).one()
+    assert len(outbox) == 1
+    code = re.search(r"验证码为(\d{6})", outbox[0].body).group(1)  # type: ignore[union-attr]
+    # Only a digest of the code is stored.
+    assert code not in stored.code_hash
+    latest = client.post("/api/sandbox/sms/latest", json={"phone": phone}).json()
+    assert latest["code"] == code
+
+
+def test_a_second_code_within_a_minute_is_refused(client: TestClient) -> None:
+    phone = unique_phone()
+    sms_code(client, phone)
+    response = client.post("/api/sms/codes", json={"phone": phone, "purpose": "register"})
+    assert response.status_code == 429
+    assert response.json()["code"] == "sms_too_frequent"
+    assert "秒后再试" in response.json()["message"]
+
+
+def test_the_daily_limit_per_phone(make_client: AppFactory) -> None:
+    client = make_client(SMS_MIN_INTERVAL_SECONDS=0, SMS_DAILY_LIMIT=3)
+    phone = unique_phone()
+    for _ in range(3):
+        sms_code(client, phone)
+    response = client.post("/api/sms/codes", json={"phone": phone, "purpose": "register"})
+    assert response.status_code == 429
+    assert response.json()["code"] == "sms_daily_limit"
+
+
+def test_a_malformed_phone_is_named_in_chinese(client: TestClient) -> None:
+    response = client.post("/api/sms/codes", json={"phone": "12345", "purpose": "register"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["fields"] == ["phone"]
+    assert "手机号" in response.json()["message"]
+
+
+def test_a_reset_code_needs_the_registered_phone(client: TestClient) -> None:
+    candidate = make_candidate(client)
+    response = client.post(
+        "/api/sms/codes",
+        json={
+            "phone": unique_phone(),
+            "purpose": "reset_password",
+            "id_number": candidate["id_number"],
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "phone_mismatch"
+    assert candidate["id_number"] not in response.text
+
+
+def test_the_sandbox_is_gone_when_switched_off(make_client: AppFactory) -> None:
+    client = make_client(SMS_SANDBOX=False)
+    response = client.post("/api/sandbox/sms/latest", json={"phone": unique_phone()})
+    assert response.status_code == 404

@@ -1,0 +1,116 @@
+"""End-to-end: the real backend (SQLite) and the real app in web mode, driven in Chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.e2e.flutter import CHROMIUM_ARGS, FlutterPage
+from tests.support.postgres import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass
+class Servers:
+    api_url: str
+    app_url: str
+
+    def sms_code(self, phone: str) -> str:
+        """Read the latest code from the SMS sandbox, as a tester would."""
+        deadline = time.monotonic() + 10
+        while True:
+            response = httpx.post(f"{self.api_url}/api/sandbox/sms/latest", json={"phone": phone})
+            if response.status_code == 200:
+                return response.json()["code"]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no SMS arrived: {response.text}")
+            time.sleep(0.2)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    data = tmp_path_factory.mktemp("e2e-data")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    api_port, app_port = free_port(), free_port()
+    api_url, app_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{app_port}"
+    env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": ""}
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        backend_log = ARTIFACTS / "backend.log"
+        backend = subprocess.Popen(
+            [sys.executable, "-m", "backend_stub", "--port", str(api_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=backend_log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(backend)
+        _wait_until_up(f"{api_url}/healthz", backend, backend_log)
+        app_log = ARTIFACTS / "app.log"
+        app = subprocess.Popen(
+            [sys.executable, "-m", "mobile", "--web", "--port", str(app_port)],
+            cwd=ROOT,
+            env={**env, "ZIKAO_API_URL": api_url},
+            stdout=app_log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        processes.append(app)
+        _wait_until_up(app_url, app, app_log)
+        yield Servers(api_url=api_url, app_url=app_url)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+# Module scope: Playwright's sync API keeps an event loop running while it is open, which
+# would break the async tests that run after the browser tests.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `./dev test`, which installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app(
+    browser: Browser, servers: Servers, request: pytest.FixtureRequest
+) -> Iterator[FlutterPage]:
+    """A phone-sized page of the app (412×860)."""
+    context = browser.new_context(viewport={"width": 412, "height": 860}, device_scale_factor=1)
+    page = context.new_page()
+    yield FlutterPage(page, servers.app_url, ARTIFACTS / request.node.name)
+    context.close()

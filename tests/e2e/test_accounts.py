@@ -1,0 +1,153 @@
+"""A candidate's account, end to end in a real browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import httpx
+import pytest
+
+from mobile import ids
+from tests.e2e.conftest import Servers
+from tests.e2e.flutter import FlutterPage
+from verification.idcard.idnumber import make
+
+pytestmark = pytest.mark.e2e
+
+_seq = itertools.count(1)
+
+
+def unique_id_number() -> str:
+    return make(
+        "650102", dt.date(1996, 1, 1) + dt.timedelta(days=next(_seq) * 11), 300 + next(_seq)
+    )
+
+
+def unique_phone() -> str:
+    return f"137{dt.datetime.now():%H%M%S}{next(_seq):02d}"
+
+
+def register_by_api(servers: Servers, *, id_number: str, password: str) -> None:
+    phone = unique_phone()
+    httpx.post(f"{servers.api_url}/api/sms/codes", json={"phone": phone, "purpose": "register"})
+    body = {
+        "name": "古丽",
+        "id_number": id_number,
+        "phone": phone,
+        "password": password,
+        "sms_code": servers.sms_code(phone),
+        "exam_district": "6531",
+        "ethnicity": "维吾尔族",
+        "political_status": "群众",
+        "education": "高中",
+        "occupation": "学生",
+        "hukou": "农村",
+    }
+    response = httpx.post(f"{servers.api_url}/api/accounts/new", json=body)
+    assert response.status_code == 201, response.text
+
+
+def test_a_new_candidate_registers_with_an_sms_code_and_lands_in_profile(
+    app: FlutterPage, servers: Servers
+) -> None:
+    app.open("/login")
+    app.wait_for(ids.LOGIN_SUBMIT)
+    app.screenshot("01-login")
+    app.click(ids.LOGIN_TO_REGISTER_NEW)
+    app.wait_for(ids.REGISTER_SUBMIT)
+    app.screenshot("02-register-new")
+
+    phone, id_number = unique_phone(), unique_id_number()
+    app.fill(ids.NAME, "买买提·艾力")
+    app.fill(ids.ID_NUMBER, id_number)
+    app.fill(ids.PHONE, phone)
+    app.click(ids.SEND_SMS)
+    assert "秒后重发" in app.wait_for_text(ids.SEND_SMS, "秒后重发")
+    app.fill(ids.SMS_CODE, servers.sms_code(phone))
+    app.fill(ids.PASSWORD, "mima2026")
+    app.fill(ids.PASSWORD_REPEAT, "mima2026")
+    app.choose(ids.EXAM_DISTRICT, "喀什地区")
+    app.choose(ids.ETHNICITY, "维吾尔族")
+    app.choose(ids.POLITICAL_STATUS, "共青团员")
+    app.choose(ids.EDUCATION, "中专")
+    app.choose(ids.OCCUPATION, "学生")
+    app.click(f"{ids.HUKOU}-1")
+    app.screenshot("03-register-filled")
+    app.click(ids.REGISTER_SUBMIT)
+
+    assert app.text(ids.PROFILE_NAME) == "买买提·艾力"
+    assert app.text(ids.PROFILE_ID_NUMBER) == id_number[:4] + "*" * 10 + id_number[-4:]
+    assert "注册成功" in app.text(ids.FORM_NOTICE)
+    assert "已完成" in app.text(ids.journey_step("account"))
+    assert "进行中" in app.text(ids.journey_step("idcard"))
+    assert "身份证识别" in app.text(ids.PROFILE_NEXT_STEP)
+    app.screenshot("04-profile")
+
+    # Log out, then back in with the new password.
+    app.click(ids.LOGOUT)
+    app.wait_for(ids.LOGIN_SUBMIT)
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "mima2026")
+    app.click(ids.LOGIN_SUBMIT)
+    assert app.text(ids.PROFILE_NAME) == "买买提·艾力"
+
+
+def test_a_wrong_password_shows_the_chinese_error(app: FlutterPage, servers: Servers) -> None:
+    id_number = unique_id_number()
+    register_by_api(servers, id_number=id_number, password="right-pass")
+    app.open("/login")
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "wrong-pass")
+    app.click(ids.LOGIN_SUBMIT)
+    message = app.wait_for_text(ids.FORM_ERROR, "账号或密码错误")
+    assert "还可尝试4次" in message
+    app.screenshot("login-wrong-password")
+
+
+def test_a_taken_id_number_is_refused(app: FlutterPage, servers: Servers) -> None:
+    id_number = unique_id_number()
+    register_by_api(servers, id_number=id_number, password="right-pass")
+    app.open("/register/new")
+    phone = unique_phone()
+    app.fill(ids.NAME, "王芳")
+    app.fill(ids.ID_NUMBER, id_number)
+    app.fill(ids.PHONE, phone)
+    app.click(ids.SEND_SMS)
+    app.fill(ids.SMS_CODE, servers.sms_code(phone))
+    app.fill(ids.PASSWORD, "secret123")
+    app.fill(ids.PASSWORD_REPEAT, "secret123")
+    app.choose(ids.EXAM_DISTRICT, "乌鲁木齐市")
+    app.choose(ids.ETHNICITY, "汉族")
+    app.choose(ids.POLITICAL_STATUS, "群众")
+    app.choose(ids.EDUCATION, "本科")
+    app.choose(ids.OCCUPATION, "专业技术人员")
+    app.click(f"{ids.HUKOU}-0")
+    app.click(ids.REGISTER_SUBMIT)
+    message = app.wait_for_text(ids.FORM_ERROR, "该身份证号已注册")
+    assert id_number not in message
+    app.screenshot("register-taken-id")
+
+
+def test_instant_checks_run_before_any_request(app: FlutterPage) -> None:
+    app.open("/register/new")
+    app.fill(ids.ID_NUMBER, "110105194912310021")
+    app.click(ids.REGISTER_SUBMIT)
+    app.wait_for_text(ids.FORM_ERROR, "需要修改")
+    assert "校验位不正确" in app.page.locator("body").inner_text()
+
+
+def test_the_other_screens_render(app: FlutterPage) -> None:
+    app.open("/register/enrolled")
+    app.wait_for(ids.TICKET_NUMBER)
+    app.screenshot("register-enrolled")
+    app.open("/reset")
+    app.wait_for(ids.RESET_SUBMIT)
+    app.screenshot("reset-password")
+
+
+def test_the_cjk_font_is_served_to_the_browser(servers: Servers) -> None:
+    response = httpx.get(f"{servers.app_url}/fonts/DroidSansFallbackFull.ttf")
+    assert response.status_code == 200
+    assert response.content[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+    assert len(response.content) > 1_000_000  # the full CJK set, not a subset stub
