@@ -29,3 +29,17 @@ class MissingDependency(VerificationError):
 
     code = "missing_dependency"
     message = "服务器缺少核验组件，请联系管理员。"
+
+
+class BadImage(VerificationError):
+    """The upload is not an image we can read (type, size, truncated, bomb)."""
+
+    code = "image_invalid"
+    message = "无法读取该图片，请重新拍摄或选择JPG/PNG格式的照片。"
+
+
+class NotAnIdCard(VerificationError):
+    """The photo shows no resident ID card portrait side."""
+
+    code = "not_id_card"
+    message = "未识别到身份证人像面，请将身份证人像面平放在画面中央重新拍摄。"

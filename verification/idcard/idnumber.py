@@ -122,3 +122,88 @@ def make(division_code: str, birth_date: dt.date, order: int) -> str:
     """Build a valid number (tests, demo data and synthetic cards)."""
     body = f"{division_code}{birth_date:%Y%m%d}{order:03d}"
     return body + check_character(body)
+
+
+# What OCR confuses with the characters an ID number can hold.
+LOOKALIKES = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "U": "0",
+        "〇": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "L": "1",
+        "!": "1",
+        "Z": "2",
+        "z": "2",
+        "S": "5",
+        "s": "5",
+        "G": "6",
+        "b": "6",
+        "T": "7",
+        "B": "8",
+        "g": "9",
+        "q": "9",
+        "x": "X",
+        "×": "X",
+        "Ｘ": "X",
+        "χ": "X",
+        "K": "X",
+        "*": "X",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """What could be made of an OCR-read number."""
+
+    number: str  # the text as read, after look-alike mapping
+    valid: IdNumber | None  # the valid number, when there is exactly one
+    corrected: bool  # True when one character was changed to reach `valid`
+    candidates: tuple[str, ...] = ()
+
+
+def recover(
+    text: str, *, birth: dt.date | None = None, sex: str | None = None, today: dt.date | None = None
+) -> Recovery:
+    """Read an OCR'd number: map look-alikes; if invalid, accept a single-character fix only
+    when it is the one candidate that agrees with the printed birth date and sex.
+
+    Never turns the text silently into a different valid number: a fix sets `corrected`.
+    """
+    mapped = normalize(text).translate(LOOKALIKES)
+    mapped = "".join(c for c in mapped if c.isdigit() or c == "X")
+    if len(mapped) == 18 and "X" not in mapped[:17]:
+        try:
+            return Recovery(number=mapped, valid=parse(mapped, today=today), corrected=False)
+        except InvalidIdNumber:
+            pass
+    if len(mapped) != 18 or birth is None or sex is None:
+        return Recovery(number=mapped, valid=None, corrected=False)
+    found: list[IdNumber] = []
+    for i in range(18):
+        for c in "0123456789X" if i == 17 else "0123456789":
+            if c == mapped[i]:
+                continue
+            candidate = mapped[:i] + c + mapped[i + 1 :]
+            if "X" in candidate[:17]:
+                continue
+            try:
+                info = parse(candidate, today=today)
+            except InvalidIdNumber:
+                continue
+            if info.birth_date == birth and info.sex == sex and not info.warnings:
+                found.append(info)
+    if len(found) == 1:
+        return Recovery(
+            number=mapped, valid=found[0], corrected=True, candidates=(found[0].number,)
+        )
+    return Recovery(
+        number=mapped, valid=None, corrected=False, candidates=tuple(f.number for f in found)
+    )

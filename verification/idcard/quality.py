@@ -1,0 +1,130 @@
+"""Is the shot usable? Cheap measurements taken before (and beside) OCR.
+
+Thresholds come from how the measurements behave, not from one generator: glare is the
+largest clipped-highlight blob (a plain count of bright pixels is useless on the pale card),
+size is what OCR and face matching need, sharpness is only ever a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GLARE_RETAKE = 0.02  # share of the card under the largest clipped blob
+GLARE_REFUSE = 0.05
+MIN_CARD_WIDTH = 500  # px: below this the text is too small to read reliably
+MIN_CARD_SHARE = 0.35  # of the photo's area
+MIN_PORTRAIT_HEIGHT = 64  # px: face matching breaks below this
+SHARPNESS_WARN = 60.0  # variance of the Laplacian on the card flattened to 1000 px
+
+MESSAGES = {
+    "glare": "身份证有反光，请避开灯光或换个角度重新拍摄。",
+    "glare_severe": "身份证反光严重，文字被遮挡，请避开灯光重新拍摄。",
+    "card_too_small": "身份证在画面中太小，请靠近一些，让卡片占满取景框。",
+    "card_cut_off": "身份证有部分在画面外，请将整张卡片放入取景框。",
+    "blurry": "照片不够清晰，请对准身份证对焦后重新拍摄。",
+    "card_outline_not_found": "未能找到身份证边缘，请将卡片放在深色、平整的桌面上拍摄。",
+    "portrait_too_small": "身份证头像太小，无法用于人脸比对，请靠近一些拍摄。",
+}
+SEVERITY = {
+    "glare": "retake",
+    "glare_severe": "refuse",
+    "card_too_small": "retake",
+    "card_cut_off": "retake",
+    "blurry": "warn",
+    "card_outline_not_found": "warn",
+    "portrait_too_small": "warn",
+}
+
+
+@dataclass
+class Quality:
+    measurements: dict[str, float | int | bool | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, code: str) -> None:
+        if code not in self.warnings:
+            self.warnings.append(code)
+
+    @property
+    def refused(self) -> bool:
+        return any(SEVERITY[c] == "refuse" for c in self.warnings)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "measurements": self.measurements,
+            "warnings": [
+                {"code": c, "severity": SEVERITY[c], "message": MESSAGES[c]} for c in self.warnings
+            ],
+        }
+
+
+# The printed portrait (u0, v0, u1, v1 on the 1000 × 631 flat card): its light background
+# is not glare.
+PORTRAIT_REGION = (600, 55, 935, 485)
+
+
+def glare_share(flat_bgr: np.ndarray) -> float:
+    """Largest blob of clipped highlights (after a light blur) as a share of the flat card,
+    outside the portrait."""
+    import cv2
+
+    gray = cv2.GaussianBlur(cv2.cvtColor(flat_bgr, cv2.COLOR_BGR2GRAY), (7, 7), 0)
+    clipped = (gray >= 250).astype(np.uint8)
+    u0, v0, u1, v1 = PORTRAIT_REGION
+    clipped[v0:v1, u0:u1] = 0
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(clipped, connectivity=8)
+    if count <= 1:
+        return 0.0
+    return float(stats[1:, cv2.CC_STAT_AREA].max()) / clipped.size
+
+
+def sharpness(flat_bgr: np.ndarray) -> float:
+    import cv2
+
+    gray = cv2.cvtColor(flat_bgr, cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+def measure(
+    image_shape: tuple[int, ...], quad: np.ndarray | None, flat_bgr: np.ndarray | None
+) -> Quality:
+    """Size, framing, glare and sharpness of the card in the photo."""
+    quality = Quality()
+    h, w = image_shape[:2]
+    quality.measurements.update(image_width=w, image_height=h)
+    if quad is None or flat_bgr is None:
+        quality.measurements.update(card_found=False)
+        quality.add("card_outline_not_found")
+        return quality
+    import cv2
+
+    top = float(np.linalg.norm(quad[1] - quad[0]))
+    bottom = float(np.linalg.norm(quad[2] - quad[3]))
+    card_width = (top + bottom) / 2
+    area_share = float(cv2.contourArea(quad.astype(np.float32))) / (w * h)
+    margin = min(
+        quad[:, 0].min(), quad[:, 1].min(), w - 1 - quad[:, 0].max(), h - 1 - quad[:, 1].max()
+    )
+    glare = glare_share(flat_bgr)
+    sharp = sharpness(flat_bgr)
+    quality.measurements.update(
+        card_found=True,
+        card_width_px=round(card_width),
+        card_area_share=round(area_share, 3),
+        edge_margin_px=round(float(margin)),
+        glare_share=round(glare, 4),
+        sharpness=round(sharp, 1),
+    )
+    if margin <= 2:
+        quality.add("card_cut_off")
+    if card_width < MIN_CARD_WIDTH or area_share < MIN_CARD_SHARE:
+        quality.add("card_too_small")
+    if glare > GLARE_REFUSE:
+        quality.add("glare_severe")
+    elif glare > GLARE_RETAKE:
+        quality.add("glare")
+    if sharp < SHARPNESS_WARN:
+        quality.add("blurry")
+    return quality
