@@ -28,6 +28,27 @@ def _idnumber(args: argparse.Namespace) -> int:
     return 0 if result["valid"] else 1
 
 
+def _idcard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from verification.errors import VerificationError
+    from verification.idcard.reader import read_card
+
+    try:
+        result, portrait = read_card(
+            Path(args.image).read_bytes(), Path(args.back).read_bytes() if args.back else None
+        )
+    except VerificationError as exc:
+        print(
+            json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
+        )
+        return 1
+    if args.portrait and portrait:
+        Path(args.portrait).write_bytes(portrait)
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
@@ -39,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("number")
     check.add_argument("--json", action="store_true", help="one line of JSON")
     check.set_defaults(handler=_idnumber)
+
+    card = commands.add_parser("idcard", help="read a photo of the ID card (portrait side)")
+    card.add_argument("image", help="photo of the portrait side (人像面)")
+    card.add_argument("--back", help="photo of the emblem side (国徽面), optional")
+    card.add_argument("--portrait", metavar="OUT.jpg", help="save the card's portrait here")
+    card.add_argument("--json", action="store_true", help="one line of JSON")
+    card.set_defaults(handler=_idcard)
     return parser
 
 

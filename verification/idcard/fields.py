@@ -212,7 +212,7 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
     # Address: the value lines from the 住址 row down to the number row.
     start = label_index("address")
     if start is not None:
-        top = lines[start].center[1] - row_tol
+        top = float(lines[start].box[:, 1].min()) - 0.3 * row_tol
         x_left, x_right = float(lines[start].box[:, 0].min()), float(lines[start].box[:, 0].max())
         # Where the label ends, also when the first address line was read in the same box.
         label_right = x_left + (x_right - x_left) * 2 / max(2, len(texts[start]))

@@ -87,8 +87,25 @@ def sharpness(flat_bgr: np.ndarray) -> float:
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
 
 
+def estimate_from_number(
+    image_shape: tuple[int, ...], number_box: np.ndarray
+) -> tuple[float, float, float, float]:
+    """The card's extent (x0, y0, x1, y1) guessed from the number line when no outline was
+    found: on the card the number spans 0.34-0.93 of the width at 0.86 of the height."""
+    x0, x1 = float(number_box[:, 0].min()), float(number_box[:, 0].max())
+    cy = float(number_box[:, 1].mean())
+    width = (x1 - x0) / 0.59
+    height = width / 1.585
+    left, top = x0 - 0.34 * width, cy - 0.86 * height
+    return left, top, left + width, top + height
+
+
 def measure(
-    image_shape: tuple[int, ...], quad: np.ndarray | None, flat_bgr: np.ndarray | None
+    image_shape: tuple[int, ...],
+    quad: np.ndarray | None,
+    flat_bgr: np.ndarray | None,
+    *,
+    number_box: np.ndarray | None = None,
 ) -> Quality:
     """Size, framing, glare and sharpness of the card in the photo."""
     quality = Quality()
@@ -97,6 +114,13 @@ def measure(
     if quad is None or flat_bgr is None:
         quality.measurements.update(card_found=False)
         quality.add("card_outline_not_found")
+        if number_box is not None:
+            x0, y0, x1, y1 = estimate_from_number(image_shape, number_box)
+            quality.measurements["card_width_px"] = round(x1 - x0)
+            if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+                quality.add("card_cut_off")
+            if x1 - x0 < MIN_CARD_WIDTH:
+                quality.add("card_too_small")
         return quality
     import cv2
 

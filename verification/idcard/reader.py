@@ -10,7 +10,7 @@ import numpy as np
 
 from verification.errors import NotAnIdCard
 from verification.idcard import idnumber, locate, quality
-from verification.idcard.fields import ReadFields, looks_like_emblem_side, parse_front
+from verification.idcard.fields import ReadFields, looks_like_emblem_side, number_like, parse_front
 from verification.idcard.ocr import OcrEngine, TextLine, engine
 
 FIELDS = ("name", "sex", "ethnicity", "birth", "address", "id_number")
@@ -56,8 +56,6 @@ class FrontReading:
 
 def _anchor_score(lines: list[TextLine]) -> int:
     """How much of a card this reading shows: labels found plus a number-like line."""
-    from verification.idcard.fields import number_like
-
     joined = "".join(line.text for line in lines)
     score = sum(label in joined for label in ("姓名", "性别", "民族", "出生", "住址", "公民身份"))
     score += 2 * any(len(number_like(line.text)) >= 15 for line in lines)
@@ -66,8 +64,6 @@ def _anchor_score(lines: list[TextLine]) -> int:
 
 def _down_vector(lines: list[TextLine]) -> np.ndarray | None:
     """Which way is "down" on the card, in image coordinates."""
-    from verification.idcard.fields import number_like
-
     column = [
         (i, line)
         for i, line in enumerate(lines)
@@ -142,7 +138,7 @@ def _upright(bgr: np.ndarray, ocr: OcrEngine) -> tuple[np.ndarray, list[TextLine
     if k:
         lines = _rotate_lines(lines, k, bgr.shape)
         bgr = np.ascontiguousarray(np.rot90(bgr, k))
-    return bgr, lines, (k * 90) % 360 and (360 - k * 90) % 360, mirrored
+    return bgr, lines, (-k * 90) % 360, mirrored
 
 
 def _check_number(read: ReadFields) -> tuple[str | None, dict[str, Any]]:
@@ -197,8 +193,11 @@ def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading
     quad = locate.find_card(bgr)
     homography = locate.to_card_coordinates(quad) if quad is not None else None
     flat = locate.flatten(bgr, quad) if quad is not None else None
-    shot = quality.measure(bgr.shape, quad, flat)
     read = parse_front(lines, homography)
+    number_line = next((line for line in lines if len(number_like(line.text)) >= 15), None)
+    shot = quality.measure(
+        bgr.shape, quad, flat, number_box=number_line.box if number_line is not None else None
+    )
     number, id_check = _check_number(read)
 
     portrait = None
@@ -241,3 +240,40 @@ def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading
         portrait=portrait,
         lines=[line.text for line in lines],
     )
+
+
+def read_card(
+    front: bytes, back: bytes | None = None, *, ocr: OcrEngine | None = None
+) -> tuple[dict[str, Any], bytes | None]:
+    """Decode and read one or both sides: the JSON the CLI and the backend return, and the
+    card's portrait as JPEG (for face matching), when the card's outline was found.
+
+    Raises `BadImage` or `NotAnIdCard` (with stable codes) for unusable uploads.
+    """
+    from verification.idcard.back import read_back
+    from verification.imageio import decode
+
+    reading = read_front(decode(front).rgb, ocr=ocr)
+    result = reading.as_dict()
+    if back is not None:
+        back_reading = read_back(decode(back).rgb, ocr=ocr)
+        result["back"] = back_reading.as_dict()
+        if back_reading.expired:
+            result["quality"]["warnings"].append(
+                {
+                    "code": "card_expired",
+                    "severity": "refuse",
+                    "message": "身份证已过有效期，请使用有效身份证。",
+                }
+            )
+    return result, encode_jpeg(reading.portrait) if reading.portrait is not None else None
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

@@ -249,7 +249,9 @@ def render_card(
     for i, line in enumerate(address_lines(fields.address)[:3]):
         value(line, vx, (0.5 + i * 0.1) * h)
     label("公民身份号码", lx, 0.835 * h)
-    spacing = 0.006 * w
+    # The number always spans the same stretch of the card (0.34 to 0.93 of its width).
+    glyphs = sum(number_font.getlength(ch) for ch in fields.id_number)
+    spacing = max(0.0, (0.59 * w - glyphs) / 17)
     x = 0.34 * w
     for ch in fields.id_number:
         d.text((x, 0.82 * h), ch, font=number_font, fill=ink)
@@ -438,3 +440,43 @@ def sample(seed: int, degradation: str = "clean", **kwargs) -> tuple[CardFields,
     photo = photograph(card, rng=rng, degradation=degradation, **kwargs)
     quality = 50 if degradation == "jpeg50" else 90
     return fields, jpeg_bytes(photo, quality=quality)
+
+
+def render_back(
+    *,
+    rng: random.Random,
+    issuer: str,
+    valid_from: dt.date,
+    valid_until: dt.date | None,
+    width: int = 1000,
+) -> Image.Image:
+    """The emblem side (国徽面): title, issuing authority and validity period."""
+    w, h = width, round(width / CARD_RATIO)
+    card = _background(rng, w, h)
+    d = ImageDraw.Draw(card)
+    unit = h / 631
+    d.ellipse(
+        (0.07 * w, 0.08 * h, 0.25 * w, 0.37 * h), outline=(200, 40, 40), width=round(8 * unit)
+    )
+    d.text(
+        (0.33 * w, 0.1 * h),
+        "中华人民共和国",
+        font=fonts.font(fonts.SANS_BOLD, round(58 * unit)),
+        fill=(20, 20, 20),
+    )
+    d.text(
+        (0.3 * w, 0.3 * h),
+        "居民身份证",
+        font=fonts.font(fonts.SANS_BOLD, round(74 * unit)),
+        fill=(20, 20, 20),
+    )
+    label, value = (
+        fonts.font(fonts.SANS_BOLD, round(26 * unit)),
+        fonts.font(fonts.SANS, round(30 * unit)),
+    )
+    d.text((0.24 * w, 0.68 * h), "签发机关", font=label, fill=(20, 20, 20))
+    d.text((0.42 * w, 0.67 * h), issuer, font=value, fill=(20, 20, 20))
+    d.text((0.24 * w, 0.82 * h), "有效期限", font=label, fill=(20, 20, 20))
+    until = "长期" if valid_until is None else f"{valid_until:%Y.%m.%d}"
+    d.text((0.42 * w, 0.81 * h), f"{valid_from:%Y.%m.%d}-{until}", font=value, fill=(20, 20, 20))
+    return card.convert("RGBA")
