@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,20 +14,30 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend_stub.config import Settings, get_settings
 from backend_stub.db import Database
 from backend_stub.errors import FIELD_LABELS
-from backend_stub.routes import accounts, auth, health, reference, sandbox, sms
+from backend_stub.routes import accounts, auth, health, idcard, reference, sandbox, sms
 from backend_stub.sms import OutboxSender, SmsSender
+from backend_stub.storage import MediaStore
+from backend_stub.verify import Verifier
 
 log = logging.getLogger("zikao.backend")
 
 
 def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="自考报名 API", version="0.1.0")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.verifier.close()
+
+    app = FastAPI(title="自考报名 API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
     app.state.sms_sender = sms_sender or OutboxSender()
+    app.state.media = MediaStore(settings.media_dir)
+    app.state.verifier = Verifier(settings.VERIFY_WORKERS)
 
-    for module in (health, reference, sms, accounts, auth):
+    for module in (health, reference, sms, accounts, auth, idcard):
         app.include_router(module.router)
     if settings.SMS_SANDBOX:
         app.include_router(sandbox.router)

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     # The sandbox exposes sent SMS codes to testers; never enable it in production.
     SMS_SANDBOX: bool = True
 
+    # Verification runs in this many worker processes (0: in the API process, for tests).
+    VERIFY_WORKERS: int = 1
+    MAX_IMAGE_BYTES: int = 10 * 1024 * 1024
+
+    @property
+    def media_dir(self) -> Path:
+        """Private uploads (ID photos, videos): never under a public path."""
+        return self.DATA_DIR / "media"
+
     @property
     def database_url(self) -> str:
         if self.DATABASE_URL:

@@ -37,4 +37,8 @@ FIELD_LABELS = {
     "ticket_number": "准考证号",
     "account": "账号",
     "purpose": "验证码用途",
+    "sex": "性别",
+    "birth": "出生日期",
+    "address": "住址",
+    "front": "身份证人像面照片",
 }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from backend_stub.models import Candidate
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from backend_stub.models import Candidate, IdCardSubmission
 from backend_stub.schemas import JourneyStep
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -18,12 +21,29 @@ STEPS: tuple[tuple[str, str], ...] = (
 
 _DETAILS = {
     "idcard": "请拍摄身份证人像面，系统将自动识别并填写信息。",
+    "liveness": "请录制一段朗读数字的短视频，完成人脸识别。",
 }
+
+
+def completed(candidate: Candidate) -> set[str]:
+    """The steps this candidate has finished."""
+    done = {"account"}
+    session = object_session(candidate)
+    if session is not None and session.scalar(
+        select(IdCardSubmission.id)
+        .where(
+            IdCardSubmission.candidate_id == candidate.id,
+            IdCardSubmission.confirmed_at.is_not(None),
+        )
+        .limit(1)
+    ):
+        done.add("idcard")
+    return done
 
 
 def journey(candidate: Candidate) -> list[JourneyStep]:
     """Step statuses for `candidate`: "done", "current" or "todo"."""
-    done = {"account"}
+    done = completed(candidate)
     steps: list[JourneyStep] = []
     current_given = False
     for key, title in STEPS:

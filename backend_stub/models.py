@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend_stub.db import Base, utcnow
@@ -88,3 +89,21 @@ class SmsOutbox(Base):
     phone: Mapped[str] = mapped_column(String(16), index=True)
     body: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdCardSubmission(Base):
+    """One photo of the ID card, what the engine read from it, and what the candidate confirmed."""
+
+    __tablename__ = "idcard_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    front_key: Mapped[str] = mapped_column(String(128))
+    back_key: Mapped[str | None] = mapped_column(String(128))
+    portrait_key: Mapped[str | None] = mapped_column(String(128))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    confirmed_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    confirmed_at: Mapped[datetime | None]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -239,3 +239,25 @@ class ReferenceOut(BaseModel):
     educations: list[str]
     occupations: list[str]
     hukou_types: list[str]
+
+
+class CardFieldsIn(BaseModel):
+    """The six fields as the candidate confirms them (corrected where OCR erred)."""
+
+    name: str = Field(min_length=1, max_length=40)
+    sex: Literal["男", "女"]
+    ethnicity: str = Field(min_length=1, max_length=16)
+    birth: date
+    address: str = Field(min_length=2, max_length=120)
+    id_number: str
+    # The account's name was typed wrong at registration: take the card's.
+    use_card_name: bool = False
+
+
+class IdCardOut(BaseModel):
+    id: int
+    created_at: datetime
+    result: dict[str, Any]
+    account_match: dict[str, bool]
+    confirmed: bool
+    confirmed_fields: dict[str, Any] | None = None

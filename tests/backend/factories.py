@@ -79,3 +79,26 @@ def make_student_record(client: TestClient, **overrides: Any) -> StudentRecord:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def card_photo(
+    *, name: str, id_number: str, seed: int = 1, degradation: str = "clean", portrait: Any = None
+) -> bytes:
+    """A phone photo of an ID card printed with this name and number (JPEG bytes)."""
+    import random
+
+    from verification.idcard.idnumber import parse
+    from verification.synth import idcard as synth
+
+    rng = random.Random(seed)
+    info = parse(id_number)
+    fields = synth.CardFields(
+        name=name,
+        sex=info.sex,
+        ethnicity="汉",
+        birth=info.birth_date,
+        address="新疆维吾尔自治区乌鲁木齐市天山区人民路12号",
+        id_number=info.number,
+    )
+    card = synth.render_card(fields, rng=rng, portrait=portrait)
+    return synth.jpeg_bytes(synth.photograph(card, rng=rng, degradation=degradation))

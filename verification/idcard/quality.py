@@ -100,29 +100,43 @@ def estimate_from_number(
     return left, top, left + width, top + height
 
 
+def _add_glare(quality: Quality, flat_bgr: np.ndarray) -> None:
+    glare = glare_share(flat_bgr)
+    quality.measurements["glare_share"] = round(glare, 4)
+    if glare > GLARE_REFUSE:
+        quality.add("glare_severe")
+    elif glare > GLARE_RETAKE:
+        quality.add("glare")
+
+
 def measure(
-    image_shape: tuple[int, ...],
+    image: np.ndarray,
     quad: np.ndarray | None,
     flat_bgr: np.ndarray | None,
     *,
     number_box: np.ndarray | None = None,
 ) -> Quality:
-    """Size, framing, glare and sharpness of the card in the photo."""
+    """Size, framing, glare and sharpness of the card in the photo (BGR)."""
+    import cv2
+
     quality = Quality()
-    h, w = image_shape[:2]
+    h, w = image.shape[:2]
     quality.measurements.update(image_width=w, image_height=h)
     if quad is None or flat_bgr is None:
+        # Glare itself often hides the outline: estimate the card from its number line.
         quality.measurements.update(card_found=False)
         quality.add("card_outline_not_found")
         if number_box is not None:
-            x0, y0, x1, y1 = estimate_from_number(image_shape, number_box)
+            x0, y0, x1, y1 = estimate_from_number(image.shape, number_box)
             quality.measurements["card_width_px"] = round(x1 - x0)
             if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
                 quality.add("card_cut_off")
             if x1 - x0 < MIN_CARD_WIDTH:
                 quality.add("card_too_small")
+            crop = image[max(0, int(y0)) : min(h, int(y1)), max(0, int(x0)) : min(w, int(x1))]
+            if crop.size:
+                _add_glare(quality, cv2.resize(crop, (1000, 631), interpolation=cv2.INTER_AREA))
         return quality
-    import cv2
 
     top = float(np.linalg.norm(quad[1] - quad[0]))
     bottom = float(np.linalg.norm(quad[2] - quad[3]))
@@ -131,24 +145,19 @@ def measure(
     margin = min(
         quad[:, 0].min(), quad[:, 1].min(), w - 1 - quad[:, 0].max(), h - 1 - quad[:, 1].max()
     )
-    glare = glare_share(flat_bgr)
     sharp = sharpness(flat_bgr)
     quality.measurements.update(
         card_found=True,
         card_width_px=round(card_width),
         card_area_share=round(area_share, 3),
         edge_margin_px=round(float(margin)),
-        glare_share=round(glare, 4),
         sharpness=round(sharp, 1),
     )
     if margin <= 2:
         quality.add("card_cut_off")
     if card_width < MIN_CARD_WIDTH or area_share < MIN_CARD_SHARE:
         quality.add("card_too_small")
-    if glare > GLARE_REFUSE:
-        quality.add("glare_severe")
-    elif glare > GLARE_RETAKE:
-        quality.add("glare")
+    _add_glare(quality, flat_bgr)
     if sharp < SHARPNESS_WARN:
         quality.add("blurry")
     return quality

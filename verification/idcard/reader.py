@@ -196,7 +196,7 @@ def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading
     read = parse_front(lines, homography)
     number_line = next((line for line in lines if len(number_like(line.text)) >= 15), None)
     shot = quality.measure(
-        bgr.shape, quad, flat, number_box=number_line.box if number_line is not None else None
+        bgr, quad, flat, number_box=number_line.box if number_line is not None else None
     )
     number, id_check = _check_number(read)
 

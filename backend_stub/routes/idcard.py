@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from sqlalchemy import select
+
+from backend_stub.db import utcnow
+from backend_stub.deps import CurrentCandidate, SessionDep, SettingsDep
+from backend_stub.errors import ApiError
+from backend_stub.models import Candidate, IdCardSubmission
+from backend_stub.routes.accounts import parse_id_number
+from backend_stub.schemas import CardFieldsIn, IdCardOut
+from verification.errors import VerificationError
+from verification.idcard.reader import read_card
+
+router = APIRouter(prefix="/api/idcard", tags=["idcard"])
+
+
+async def read_upload(upload: UploadFile, limit: int) -> bytes:
+    """The whole upload, refusing more than `limit` bytes without reading them all."""
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(
+            413, "image_too_large", f"图片超过{limit // (1024 * 1024)}MB，请压缩后重新上传。"
+        )
+    if not data:
+        raise ApiError(422, "image_empty", "没有收到图片，请重新拍摄。")
+    return data
+
+
+def account_match(candidate: Candidate, fields: dict[str, Any]) -> dict[str, bool]:
+    return {
+        "name": fields.get("name") == candidate.name,
+        "id_number": fields.get("id_number") == candidate.id_number,
+    }
+
+
+def submission_out(candidate: Candidate, submission: IdCardSubmission) -> IdCardOut:
+    fields = submission.confirmed_fields or submission.result.get("fields", {})
+    return IdCardOut(
+        id=submission.id,
+        created_at=submission.created_at,
+        result=submission.result,
+        account_match=account_match(candidate, fields),
+        confirmed=submission.confirmed_at is not None,
+        confirmed_fields=submission.confirmed_fields,
+    )
+
+
+def owned_submission(
+    submission_id: int, candidate: CurrentCandidate, session: SessionDep
+) -> IdCardSubmission:
+    """The candidate's own submission; anyone else's is "not found"."""
+    submission = session.get(IdCardSubmission, submission_id)
+    if submission is None or submission.candidate_id != candidate.id:
+        raise ApiError(404, "idcard_not_found", "未找到该身份证照片记录，请重新拍摄。")
+    return submission
+
+
+OwnedSubmission = Annotated[IdCardSubmission, Depends(owned_submission)]
+
+
+@router.post("", response_model=IdCardOut, status_code=201)
+async def upload_idcard(
+    request: Request,
+    candidate: CurrentCandidate,
+    session: SessionDep,
+    settings: SettingsDep,
+    front: Annotated[UploadFile, File(description="人像面照片 (JPEG/PNG, ≤ 10 MB)")],
+    back: Annotated[UploadFile | None, File(description="国徽面照片，可选")] = None,
+) -> IdCardOut:
+    """Read a photo of the ID card; the image is kept privately with what was read."""
+    front_bytes = await read_upload(front, settings.MAX_IMAGE_BYTES)
+    back_bytes = await read_upload(back, settings.MAX_IMAGE_BYTES) if back is not None else None
+    try:
+        result, portrait = await request.app.state.verifier.run(read_card, front_bytes, back_bytes)
+    except VerificationError as exc:
+        raise ApiError(422, exc.code, exc.message) from None
+    refused = [w for w in result["quality"]["warnings"] if w["severity"] == "refuse"]
+    if refused:
+        raise ApiError(422, refused[0]["code"], refused[0]["message"], quality=result["quality"])
+    store = request.app.state.media
+    submission = IdCardSubmission(
+        candidate_id=candidate.id,
+        front_key=store.put(candidate.id, "idcard-front", front_bytes, suffix=".img"),
+        back_key=store.put(candidate.id, "idcard-back", back_bytes, suffix=".img")
+        if back_bytes
+        else None,
+        portrait_key=store.put(candidate.id, "idcard-portrait", portrait, suffix=".jpg")
+        if portrait
+        else None,
+        result=result,
+    )
+    session.add(submission)
+    session.commit()
+    return submission_out(candidate, submission)
+
+
+@router.get("", response_model=IdCardOut)
+def read_latest_idcard(candidate: CurrentCandidate, session: SessionDep) -> IdCardOut:
+    """The candidate's latest ID-card photo and its reading."""
+    submission = session.scalar(
+        select(IdCardSubmission)
+        .where(IdCardSubmission.candidate_id == candidate.id)
+        .order_by(IdCardSubmission.id.desc())
+        .limit(1)
+    )
+    if submission is None:
+        raise ApiError(404, "idcard_not_found", "还没有上传身份证照片。")
+    return submission_out(candidate, submission)
+
+
+@router.post("/{submission_id}/confirm", response_model=IdCardOut)
+def confirm_idcard(
+    body: CardFieldsIn,
+    submission: OwnedSubmission,
+    candidate: CurrentCandidate,
+    session: SessionDep,
+) -> IdCardOut:
+    """Confirm the card's fields (as corrected by the candidate); they must fit the account."""
+    number = parse_id_number(body.id_number)
+    conflicts = []
+    if number.birth_date != body.birth:
+        conflicts.append("出生日期")
+    if number.sex != body.sex:
+        conflicts.append("性别")
+    if conflicts:
+        raise ApiError(
+            422,
+            "idcard_fields_conflict",
+            f"{'、'.join(conflicts)}与身份证号码不符，请对照身份证逐项核对。",
+            fields=conflicts,
+        )
+    if number.number != candidate.id_number:
+        raise ApiError(
+            409,
+            "idcard_number_mismatch",
+            "身份证号码与注册账号不一致。请核对识别结果；若确认是注册时填错了身份证号，"
+            "账号无法修改，请用正确的身份证号重新注册。",
+        )
+    name = body.name.strip()
+    if name != candidate.name:
+        if not body.use_card_name:
+            raise ApiError(
+                409,
+                "idcard_name_mismatch",
+                "身份证上的姓名与注册姓名不一致。请核对识别结果；若注册时姓名填错，可选择“以身份证为准”更正姓名。",
+            )
+        candidate.name = name
+    submission.confirmed_fields = body.model_dump(mode="json", exclude={"use_card_name"}) | {
+        "id_number": number.number,
+        "name": name,
+    }
+    submission.confirmed_at = utcnow()
+    session.commit()
+    return submission_out(candidate, submission)

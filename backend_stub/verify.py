@@ -1,0 +1,34 @@
+"""Runs the verification engine off the event loop: a process pool, or a thread for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Verifier:
+    """One per app. Workers start on first use (each loads the engine's models once)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: Executor | None = None
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.workers <= 0:
+            return await asyncio.to_thread(fn, *args)
+        if self._pool is None:
+            # spawn: the API process has threads; a forked copy of them is not safe.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
