@@ -10,7 +10,7 @@ import flet as ft
 
 from mobile.services.api import ApiError
 from mobile.state import AppState
-from mobile.views import login, profile, register_enrolled, register_new, reset_password
+from mobile.views import idcard, login, profile, register_enrolled, register_new, reset_password
 from mobile.views.common import Banner, Navigate, primary_button, screen
 
 log = logging.getLogger("zikao.app")
@@ -28,6 +28,7 @@ ROUTES: dict[str, tuple[Builder, bool, bool]] = {
     register_enrolled.ROUTE: (register_enrolled.build, False, False),
     reset_password.ROUTE: (reset_password.build, False, False),
     profile.ROUTE: (profile.build, True, False),
+    idcard.ROUTE: (idcard.build, True, False),
 }
 
 
@@ -82,17 +83,25 @@ async def main(page: ft.Page) -> None:
                 await navigate(login.ROUTE)
                 return
             view = unavailable(route, exc.message)
-        # Registration screens sit on top of 登录 so the app bar offers the way back.
-        below = [] if route in (login.ROUTE, profile.ROUTE) else [login.build(state, navigate)]
+        # Registration screens sit on top of 登录 and journey screens on top of 个人中心,
+        # so the app bar offers the way back.
+        if route in (login.ROUTE, profile.ROUTE):
+            below = []
+        elif needs_login:
+            below = [profile.build(state, navigate)]
+        else:
+            below = [login.build(state, navigate)]
         page.views.clear()
         page.views.extend([*below, view])
         page.update()
+        if callable(view.data):
+            await view.data()  # the screen's effect, now that it is on the page
 
     async def on_route_change(e: ft.RouteChangeEvent) -> None:
         await show(e.route)
 
     async def on_view_pop(_e: ft.ViewPopEvent) -> None:
-        await navigate(login.ROUTE)
+        await navigate(profile.ROUTE if state.logged_in else login.ROUTE)
 
     async def on_disconnect(_e: ft.Event[ft.Page]) -> None:
         await state.api.aclose()

@@ -39,11 +39,29 @@ AGREE = "field-agree"
 REGISTER_SUBMIT = "register-submit"
 RESET_SUBMIT = "reset-submit"
 
+# 身份证
+IDCARD_CAMERA = "idcard-camera"
+IDCARD_TAKE_PHOTO = "idcard-take-photo"
+IDCARD_PICK_PHOTO = "idcard-pick-photo"
+IDCARD_PROGRESS = "idcard-progress"
+IDCARD_RETAKE = "idcard-retake"
+IDCARD_CONFIRM = "idcard-confirm"
+IDCARD_WARNINGS = "idcard-warnings"
+IDCARD_MISMATCH = "idcard-mismatch"
+IDCARD_USE_CARD_NAME = "idcard-use-card-name"
+
+
+def card_field(key: str) -> str:
+    """Identifier of one field of the read card (e.g. "card-id_number")."""
+    return f"card-{key}"
+
+
 # 个人中心
 PROFILE_NAME = "profile-name"
 PROFILE_ID_NUMBER = "profile-id-number"
 PROFILE_JOURNEY = "profile-journey"
 PROFILE_NEXT_STEP = "profile-next-step"
+PROFILE_GO_NEXT = "profile-go-next"
 LOGOUT = "logout"
 
 

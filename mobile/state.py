@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from mobile.services import checks
@@ -181,3 +182,80 @@ class AppState:
     def take_notice(self) -> str:
         notice, self.notice = self.notice, ""
         return notice
+
+
+CARD_FIELDS = ("name", "sex", "ethnicity", "birth", "address", "id_number")
+CARD_LABELS = {
+    "name": "姓名",
+    "sex": "性别",
+    "ethnicity": "民族",
+    "birth": "出生日期",
+    "address": "住址",
+    "id_number": "公民身份号码",
+}
+
+
+@dataclass
+class IdCardForm:
+    """The card's fields as read, editable before the candidate confirms them."""
+
+    name: str = ""
+    sex: str = ""
+    ethnicity: str = ""
+    birth: str = ""
+    address: str = ""
+    id_number: str = ""
+    use_card_name: bool = False
+    # Fields the candidate must look at (unread, low confidence, or corrected).
+    check: set[str] = field(default_factory=set)
+    corrected_number: bool = False
+
+    @classmethod
+    def from_reading(cls, result: dict) -> IdCardForm:  # type: ignore[type-arg]
+        fields = result.get("fields", {})
+        id_check = result.get("id_check", {})
+        form = cls(**{k: fields.get(k) or "" for k in CARD_FIELDS})
+        # Unread sex/birth: the number says them; offered, but marked for checking.
+        if not form.sex and id_check.get("sex_from_id"):
+            form.sex = id_check["sex_from_id"]
+        if not form.birth and id_check.get("birth_from_id"):
+            form.birth = id_check["birth_from_id"]
+        form.check = set(result.get("uncertain", []))
+        form.corrected_number = bool(id_check.get("corrected"))
+        return form
+
+    def errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if error := checks.check_name(self.name):
+            errors["name"] = error
+        if self.sex not in ("男", "女"):
+            errors["sex"] = "请选择性别。"
+        if not self.ethnicity.strip():
+            errors["ethnicity"] = "请填写民族。"
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.birth.strip()):
+            errors["birth"] = "请按“年-月-日”填写，如1990-01-31。"
+        if len(self.address.strip()) < 2:
+            errors["address"] = "请填写住址。"
+        if error := checks.check_id_number(self.id_number):
+            errors["id_number"] = error
+        return errors
+
+    def payload(self) -> dict[str, object]:
+        data: dict[str, object] = {k: getattr(self, k).strip() for k in CARD_FIELDS}
+        data["use_card_name"] = self.use_card_name
+        return data
+
+
+def mismatch_notes(account_match: dict[str, bool]) -> list[str]:
+    """What the candidate should know when the card and the account disagree."""
+    notes = []
+    if not account_match.get("id_number", True):
+        notes.append(
+            "识别出的身份证号与注册账号不一致：请先核对号码是否识别有误。"
+            "若注册时填错了身份证号，账号无法修改，需用正确的身份证号重新注册。"
+        )
+    if not account_match.get("name", True):
+        notes.append(
+            "识别出的姓名与注册姓名不一致：请核对姓名；若注册时填错，可勾选“以身份证为准更正姓名”。"
+        )
+    return notes

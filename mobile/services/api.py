@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +83,24 @@ class Reference(BaseModel):
     hukou_types: list[str]
 
 
+class IdCardReading(BaseModel):
+    """What the backend read from a card photo (see verification.idcard.reader)."""
+
+    id: int
+    result: dict[str, Any]
+    account_match: dict[str, bool]
+    confirmed: bool
+    confirmed_fields: dict[str, Any] | None = None
+
+    @property
+    def fields(self) -> dict[str, str | None]:
+        return self.result.get("fields", {})
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return self.result.get("quality", {}).get("warnings", [])
+
+
 class ApiClient:
     """Async client for one app session; holds the bearer token after login."""
 
@@ -94,10 +114,28 @@ class ApiClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _call(self, method: str, path: str, *, json: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = await self._client.request(method, path, json=json, headers=headers)
+            response = await self._client.request(
+                method,
+                path,
+                json=json,
+                content=content,
+                headers=headers,
+                timeout=timeout or self._client.timeout,
+            )
         except httpx.TransportError:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
         if response.status_code >= 400:
@@ -153,6 +191,40 @@ class ApiClient:
 
     async def me(self) -> Candidate:
         return Candidate.model_validate(await self._call("GET", "/api/me"))
+
+    async def upload_idcard(
+        self, front: bytes, *, on_progress: Callable[[float], Awaitable[None]] | None = None
+    ) -> IdCardReading:
+        """Send the photo (multipart, in chunks so progress can be shown) and read the result."""
+        boundary = secrets.token_hex(16)
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="front"; filename="card.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        body = head + front + f"\r\n--{boundary}--\r\n".encode()
+        chunk = 64 * 1024
+
+        async def stream() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), chunk):
+                yield body[start : start + chunk]
+                if on_progress is not None:
+                    await on_progress(min(1.0, (start + chunk) / len(body)))
+
+        data = await self._call(
+            "POST",
+            "/api/idcard",
+            content=stream(),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(body)),
+            },
+            timeout=120.0,
+        )
+        return IdCardReading.model_validate(data)
+
+    async def confirm_idcard(self, submission_id: int, fields: dict[str, Any]) -> IdCardReading:
+        data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)
+        return IdCardReading.model_validate(data)
 
     def _logged_in(self, body: Any) -> LoginSession:
         session = LoginSession.model_validate(body)

@@ -7,10 +7,12 @@ import flet as ft
 from mobile import ids
 from mobile.services.api import ApiError, Candidate
 from mobile.state import AppState
-from mobile.views.common import PRIMARY, Banner, Navigate, screen, semantic
+from mobile.views.common import PRIMARY, Banner, Navigate, go, primary_button, screen, semantic
 
 ROUTE = "/me"
 
+# Journey steps that have a screen so far.
+SCREENS = {"idcard": "/idcard"}
 KINDS = {"new": "新生", "enrolled": "在籍考生"}
 STATUS_ICONS = {
     "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),
@@ -68,6 +70,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await navigate("/login")
 
     current = next((s for s in candidate.journey if s.status == "current"), None)
+    next_route = SCREENS.get(current.key) if current else None
     next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
     return screen(
         ROUTE,
@@ -134,6 +137,15 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                     border_radius=8,
                     padding=12,
                 ),
+            ),
+            *(
+                [
+                    primary_button(
+                        ids.PROFILE_GO_NEXT, f"去完成：{current.title}", go(navigate, next_route)
+                    )
+                ]
+                if current and next_route
+                else []
             ),
             ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),
             _journey(candidate),

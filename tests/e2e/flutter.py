@@ -70,6 +70,13 @@ class FlutterPage:
         field.wait_for(state="attached", timeout=10_000)
         field.fill(text)
 
+    def value(self, identifier: str) -> str:
+        """A text field's content (Flutter puts it in the DOM only while focused)."""
+        self.click(identifier)
+        field = self.control(identifier).locator("input, textarea").first
+        field.wait_for(state="attached", timeout=10_000)
+        return field.input_value()
+
     def choose(self, identifier: str, option: str) -> None:
         """Open a drop-down and pick the option with this visible text."""
         self.click(identifier)

@@ -1,0 +1,249 @@
+"""身份证: photograph the portrait side, check what was read, confirm it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from mobile import ids
+from mobile.services.api import ApiError, IdCardReading
+from mobile.state import CARD_LABELS, AppState, IdCardForm, mismatch_notes
+from mobile.views.common import (
+    PRIMARY,
+    Banner,
+    Form,
+    Navigate,
+    primary_button,
+    screen,
+    semantic,
+    set_busy,
+    step_indicator,
+    summary,
+)
+
+ROUTE = "/idcard"
+CARD_RATIO = 85.6 / 54.0
+WARN = ft.Colors.ORANGE_800
+
+
+def _guide(camera: ft.Control) -> ft.Control:
+    """The camera preview with a card-shaped frame to aim at."""
+    return ft.Container(
+        ft.Stack(
+            [
+                camera,
+                ft.Container(
+                    ft.Container(
+                        width=300,
+                        height=300 / CARD_RATIO,
+                        border=ft.Border.all(3, ft.Colors.WHITE),
+                        border_radius=14,
+                    ),
+                    alignment=ft.Alignment.CENTER,
+                ),
+                ft.Container(
+                    ft.Text("请将身份证人像面放入框内，避开反光", color=ft.Colors.WHITE, size=14),
+                    alignment=ft.Alignment.BOTTOM_CENTER,
+                    padding=8,
+                ),
+            ],
+            expand=True,
+        ),
+        height=280,
+        bgcolor=ft.Colors.BLACK,
+        border_radius=12,
+        clip_behavior=ft.ClipBehavior.HARD_EDGE,
+    )
+
+
+def build(state: AppState, navigate: Navigate) -> ft.View:
+    import flet_camera as fc
+
+    error = Banner(ids.FORM_ERROR)
+    body = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    camera = fc.Camera(expand=True, preview_enabled=True)
+    progress = ft.ProgressBar(value=0, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100)
+    progress_text = ft.Text("", size=14)
+    take_button = primary_button(ids.IDCARD_TAKE_PHOTO, "拍照识别", lambda: None)
+    camera_note = ft.Text("", size=14, color=ft.Colors.BLUE_GREY_700, visible=False)
+
+    async def upload(data: bytes) -> None:
+        error.clear()
+        show_progress()
+
+        async def on_progress(share: float) -> None:
+            progress.value = share * 0.9
+            progress_text.value = (
+                f"正在上传… {round(share * 100)}%" if share < 1 else "正在识别，请稍候…"
+            )
+            progress.update()
+            progress_text.update()
+
+        try:
+            reading = await state.api.upload_idcard(data, on_progress=on_progress)
+        except ApiError as exc:
+            await show_capture()
+            error.show(exc.message)
+            return
+        show_result(reading)
+
+    async def take_photo(_e: Any = None) -> None:
+        set_busy(take_button, True)
+        try:
+            data = await camera.take_picture()
+        except Exception:  # The camera plugin reports failures as plain errors.
+            set_busy(take_button, False)
+            error.show("拍照失败，请重试，或从相册选择照片。")
+            return
+        set_busy(take_button, False)
+        await upload(data)
+
+    async def on_picked(e: ft.FilePickerResultEvent) -> None:
+        if e.files and e.files[0].bytes:
+            await upload(e.files[0].bytes)
+
+    picker = ft.FilePicker(on_result=on_picked)
+    pick_button = semantic(
+        ids.IDCARD_PICK_PHOTO,
+        ft.OutlinedButton(
+            content=ft.Text("从相册选择", size=16),
+            height=48,
+            action=ft.PickFiles(picker, file_type=ft.FilePickerFileType.IMAGE, with_data=True),
+        ),
+    )
+    take_button.content.on_click = take_photo  # type: ignore[union-attr]
+
+    async def show_capture(*_args: Any) -> None:
+        body.controls = [
+            semantic(ids.IDCARD_CAMERA, _guide(camera)),
+            camera_note,
+            take_button,
+            pick_button,
+        ]
+        body.update()
+        await on_mount()  # the preview was taken off the page: open the camera again
+
+    def show_progress() -> None:
+        progress.value = 0
+        progress_text.value = "正在上传… 0%"
+        body.controls = [
+            semantic(ids.IDCARD_PROGRESS, ft.Column([progress_text, progress], spacing=8))
+        ]
+        body.update()
+
+    def show_result(reading: IdCardReading) -> None:
+        form = Form(IdCardForm.from_reading(reading.result))
+        retake = [w["message"] for w in reading.warnings if w["severity"] == "retake"]
+        warnings = Banner(
+            ids.IDCARD_WARNINGS,
+            message="；".join(retake) + ("。可重新拍摄，或核对后继续。" if retake else ""),
+        )
+        warnings.text.color = WARN
+        notes = mismatch_notes(reading.account_match)
+        mismatch = Banner(ids.IDCARD_MISMATCH, message="\n".join(notes))
+        mismatch.text.color = WARN
+
+        def field(key: str, **kwargs: Any) -> ft.Control:
+            control = form.text(key, ids.card_field(key), CARD_LABELS[key], **kwargs)
+            text_field = form.controls[key]
+            if key in form.data.check:
+                text_field.border_color = WARN
+                text_field.helper = "请对照身份证核对此项"
+            if key == "id_number" and form.data.corrected_number:
+                text_field.helper = "已自动更正一位数字，请务必核对"
+            return control
+
+        async def confirm(_e: Any) -> None:
+            error.clear()
+            errors = form.data.errors()
+            form.show_errors(errors)
+            if errors:
+                error.show(summary(errors))
+                return
+            set_busy(confirm_button, True)
+            try:
+                await state.api.confirm_idcard(reading.id, form.data.payload())
+            except ApiError as exc:
+                error.show(exc.message)
+                return
+            finally:
+                set_busy(confirm_button, False)
+            state.notice = "身份证信息已确认。"
+            await navigate("/me")
+
+        def toggle_name(e: ft.Event[ft.Checkbox]) -> None:
+            form.data.use_card_name = bool(e.control.value)
+
+        confirm_button = primary_button(ids.IDCARD_CONFIRM, "确认无误，下一步", confirm)
+        body.controls = [
+            warnings.control,
+            ft.Text("请对照身份证核对识别结果，如有错误请直接修改：", size=15),
+            field("name", max_length=30),
+            form.radio("sex", ids.card_field("sex"), "性别", ["男", "女"]),
+            field("ethnicity", max_length=10),
+            field("birth", hint="如 1990-01-31", max_length=10),
+            field("address", max_length=80),
+            field("id_number", max_length=18),
+            mismatch.control,
+            *(
+                [
+                    semantic(
+                        ids.IDCARD_USE_CARD_NAME,
+                        ft.Checkbox(label="以身份证为准更正注册姓名", on_change=toggle_name),
+                    )
+                ]
+                if not reading.account_match.get("name", True)
+                else []
+            ),
+            error.control,
+            confirm_button,
+            semantic(
+                ids.IDCARD_RETAKE,
+                ft.TextButton(
+                    content=ft.Text("重新拍摄", size=16), on_click=show_capture, height=44
+                ),
+            ),
+        ]
+        body.update()
+
+    async def on_mount() -> None:
+        """Open the camera once the screen is shown (a desktop may have none)."""
+        try:
+            cameras = await camera.get_available_cameras()
+            back = next(
+                (c for c in cameras if c.lens_direction == fc.CameraLensDirection.BACK), None
+            )
+            chosen = back or (cameras[0] if cameras else None)
+            if chosen is None:
+                raise RuntimeError("no camera")
+            await camera.initialize(chosen, fc.ResolutionPreset.VERY_HIGH, enable_audio=False)
+        except Exception:
+            camera_note.value = "未检测到可用的摄像头，请从相册选择身份证照片。"
+            camera_note.visible = True
+            take_button.visible = False
+            body.update()
+
+    body.controls = [
+        semantic(ids.IDCARD_CAMERA, _guide(camera)),
+        camera_note,
+        take_button,
+        pick_button,
+    ]
+    view = screen(
+        ROUTE,
+        "身份证识别",
+        [
+            step_indicator(2, 8, "身份证识别"),
+            ft.Text(
+                "拍摄身份证人像面（有照片的一面），系统自动识别并填写信息。",
+                size=14,
+                color=ft.Colors.BLUE_GREY_700,
+            ),
+            error.control,
+            body,
+        ],
+    )
+    view.services = [picker]
+    view.data = on_mount
+    return view

@@ -1,0 +1,109 @@
+"""The ID card, end to end: Chromium's fake camera shows a generated card, the app fills
+the form from what the backend read, the candidate confirms."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from mobile import ids
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, Servers
+from tests.e2e.flutter import CHROMIUM_ARGS, FlutterPage
+from tests.e2e.test_accounts import unique_id_number, unique_phone
+from verification.idcard.idnumber import parse
+from verification.synth import idcard as synth
+from verification.synth.video import write_y4m
+
+pytestmark = pytest.mark.e2e
+
+NAME = "古丽娜尔"
+ID_NUMBER = unique_id_number()
+
+
+@pytest.fixture(scope="module")
+def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Chromium whose camera films a photo of this candidate's card."""
+    info = parse(ID_NUMBER)
+    rng = random.Random(21)
+    fields = synth.CardFields(
+        name=NAME,
+        sex=info.sex,
+        ethnicity="维吾尔",
+        birth=info.birth_date,
+        address="新疆喀什市人民东路18号",
+        id_number=info.number,
+    )
+    photo = synth.photograph(synth.render_card(fields, rng=rng), rng=rng, card_share=0.8)
+    video = tmp_path_factory.mktemp("camera") / "card.y4m"
+    write_y4m([photo] * 5, video)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def register(servers: Servers) -> None:
+    phone = unique_phone()
+    httpx.post(f"{servers.api_url}/api/sms/codes", json={"phone": phone, "purpose": "register"})
+    response = httpx.post(
+        f"{servers.api_url}/api/accounts/new",
+        json={
+            "name": NAME,
+            "id_number": ID_NUMBER,
+            "phone": phone,
+            "password": "mima2026",
+            "sms_code": servers.sms_code(phone),
+            "exam_district": "6531",
+            "ethnicity": "维吾尔族",
+            "political_status": "群众",
+            "education": "高中",
+            "occupation": "学生",
+            "hukou": "城镇",
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_the_camera_photo_fills_the_form_and_is_confirmed(
+    camera_browser: Browser, servers: Servers
+) -> None:
+    register(servers)
+    context = camera_browser.new_context(
+        viewport={"width": 412, "height": 860}, permissions=["camera"]
+    )
+    app = FlutterPage(context.new_page(), servers.app_url, ARTIFACTS / "test_idcard")
+    try:
+        app.open("/login")
+        app.fill(ids.LOGIN_ACCOUNT, ID_NUMBER)
+        app.fill(ids.LOGIN_PASSWORD, "mima2026")
+        app.click(ids.LOGIN_SUBMIT)
+        app.click(ids.PROFILE_GO_NEXT)
+        app.wait_for(ids.IDCARD_TAKE_PHOTO)
+        app.page.wait_for_timeout(2500)  # the preview starts
+        app.screenshot("01-camera")
+        app.click(ids.IDCARD_TAKE_PHOTO)
+
+        app.wait_for(ids.IDCARD_CONFIRM, timeout=90_000)
+        app.screenshot("02-read")
+        assert app.value(ids.card_field("id_number")) == ID_NUMBER
+        assert app.value(ids.card_field("name")) == NAME
+        assert app.value(ids.card_field("address")) == "新疆喀什市人民东路18号"
+        app.click(ids.IDCARD_CONFIRM)
+
+        assert "身份证信息已确认" in app.wait_for_text(ids.FORM_NOTICE, "已确认")
+        assert "已完成" in app.text(ids.journey_step("idcard"))
+        app.screenshot("03-confirmed")
+    finally:
+        context.close()
