@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import flet as ft
 
 from mobile import ids
+from mobile.services.api import ApiError
+
+T = TypeVar("T")
 
 PRIMARY = ft.Colors.BLUE_800
 ERROR = ft.Colors.RED_700
@@ -114,6 +117,29 @@ class Form:
         )
         self.controls[key] = group
         return semantic(identifier, ft.Column([ft.Text(label, size=14), group], spacing=2))
+
+    async def submit(
+        self, error: Banner, button: ft.Control, call: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        """Check the form on the phone, then run `call` with the button disabled.
+
+        Problems land in `error` (and on the fields); returns None when anything failed.
+        """
+        error.clear()
+        errors = self.data.errors()
+        self.show_errors(errors)
+        if errors:
+            error.show(summary(errors))
+            return None
+        set_busy(button, True)
+        try:
+            return await call()
+        except ApiError as exc:
+            error.show(exc.message)
+            self.show_errors({f: "请检查此项" for f in exc.fields if f in self.controls})
+            return None
+        finally:
+            set_busy(button, False)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for key, control in self.controls.items():

@@ -19,7 +19,6 @@ from mobile.views.common import (
     semantic,
     set_busy,
     step_indicator,
-    summary,
 )
 
 ROUTE = "/idcard"
@@ -155,20 +154,13 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             return control
 
         async def confirm(_e: Any) -> None:
-            error.clear()
-            errors = form.data.errors()
-            form.show_errors(errors)
-            if errors:
-                error.show(summary(errors))
+            confirmed = await form.submit(
+                error,
+                confirm_button,
+                lambda: state.api.confirm_idcard(reading.id, form.data.payload()),
+            )
+            if confirmed is None:
                 return
-            set_busy(confirm_button, True)
-            try:
-                await state.api.confirm_idcard(reading.id, form.data.payload())
-            except ApiError as exc:
-                error.show(exc.message)
-                return
-            finally:
-                set_busy(confirm_button, False)
             state.notice = "身份证信息已确认。"
             await navigate("/me")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError
 from mobile.state import AppState, LoginForm
 from mobile.views.common import (
     Banner,
@@ -15,7 +14,6 @@ from mobile.views.common import (
     link_button,
     primary_button,
     screen,
-    set_busy,
 )
 
 ROUTE = "/login"
@@ -27,19 +25,13 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     notice = Banner(ids.FORM_NOTICE, error=False, message=state.take_notice())
 
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
-        error.clear()
-        errors = form.data.errors()
-        form.show_errors(errors)
-        if errors:
+        session = await form.submit(
+            error,
+            submit_button,
+            lambda: state.api.login(form.data.account.strip(), form.data.password),
+        )
+        if session is None:
             return
-        set_busy(submit_button, True)
-        try:
-            session = await state.api.login(form.data.account.strip(), form.data.password)
-        except ApiError as exc:
-            error.show(exc.message)
-            return
-        finally:
-            set_busy(submit_button, False)
         state.candidate = session.candidate
         await navigate("/me")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError
 from mobile.state import AppState, EnrolledStudentForm
 from mobile.views.common import (
     Banner,
@@ -14,8 +13,6 @@ from mobile.views.common import (
     primary_button,
     screen,
     section,
-    set_busy,
-    summary,
 )
 from mobile.views.sms_field import sms_rows
 
@@ -30,20 +27,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         return {k: v for k, v in form.data.errors().items() if k == "phone"}
 
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
-        error.clear()
-        errors = form.data.errors()
-        form.show_errors(errors)
-        if errors:
-            error.show(summary(errors))
+        session = await form.submit(
+            error, submit_button, lambda: state.api.register_enrolled(form.data.payload())
+        )
+        if session is None:
             return
-        set_busy(submit_button, True)
-        try:
-            session = await state.api.register_enrolled(form.data.payload())
-        except ApiError as exc:
-            error.show(exc.message)
-            return
-        finally:
-            set_busy(submit_button, False)
         state.candidate = session.candidate
         state.notice = "注册成功！"
         await navigate("/me")

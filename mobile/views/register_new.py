@@ -5,7 +5,6 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError
 from mobile.state import AppState, NewStudentForm
 from mobile.views.common import (
     Banner,
@@ -14,9 +13,7 @@ from mobile.views.common import (
     primary_button,
     screen,
     section,
-    set_busy,
     step_indicator,
-    summary,
 )
 from mobile.views.sms_field import sms_rows
 
@@ -34,21 +31,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         return {k: v for k, v in form.data.errors().items() if k == "phone"}
 
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
-        error.clear()
-        errors = form.data.errors()
-        form.show_errors(errors)
-        if errors:
-            error.show(summary(errors))
+        session = await form.submit(
+            error, submit_button, lambda: state.api.register_new(form.data.payload())
+        )
+        if session is None:
             return
-        set_busy(submit_button, True)
-        try:
-            session = await state.api.register_new(form.data.payload())
-        except ApiError as exc:
-            error.show(exc.message)
-            form.show_errors({f: "请检查此项" for f in exc.fields})
-            return
-        finally:
-            set_busy(submit_button, False)
         state.candidate = session.candidate
         state.notice = "注册成功！" + "".join(w.message for w in session.warnings)
         await navigate("/me")

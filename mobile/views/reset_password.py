@@ -5,9 +5,8 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError
 from mobile.state import AppState, ResetPasswordForm
-from mobile.views.common import Banner, Form, Navigate, primary_button, screen, set_busy, summary
+from mobile.views.common import Banner, Form, Navigate, primary_button, screen
 from mobile.views.sms_field import sms_rows
 
 ROUTE = "/reset"
@@ -18,20 +17,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     error = Banner(ids.FORM_ERROR)
 
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
-        error.clear()
-        errors = form.data.errors()
-        form.show_errors(errors)
-        if errors:
-            error.show(summary(errors))
+        message = await form.submit(
+            error, submit_button, lambda: state.api.reset_password(form.data.payload())
+        )
+        if message is None:
             return
-        set_busy(submit_button, True)
-        try:
-            message = await state.api.reset_password(form.data.payload())
-        except ApiError as exc:
-            error.show(exc.message)
-            return
-        finally:
-            set_busy(submit_button, False)
         state.notice = message
         await navigate("/login")
 

@@ -28,11 +28,11 @@ def unique_phone() -> str:
     return f"137{dt.datetime.now():%H%M%S}{next(_seq):02d}"
 
 
-def register_by_api(servers: Servers, *, id_number: str, password: str) -> None:
+def register_by_api(servers: Servers, *, id_number: str, password: str, name: str = "古丽") -> None:
     phone = unique_phone()
     httpx.post(f"{servers.api_url}/api/sms/codes", json={"phone": phone, "purpose": "register"})
     body = {
-        "name": "古丽",
+        "name": name,
         "id_number": id_number,
         "phone": phone,
         "password": password,
@@ -48,6 +48,31 @@ def register_by_api(servers: Servers, *, id_number: str, password: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def fill_registration(
+    app: FlutterPage,
+    servers: Servers,
+    *,
+    name: str,
+    id_number: str,
+    password: str,
+    choices: dict[str, str],
+    hukou: int,
+) -> None:
+    """Fill 新生注册, getting the SMS code from the sandbox as a tester would."""
+    phone = unique_phone()
+    app.fill(ids.NAME, name)
+    app.fill(ids.ID_NUMBER, id_number)
+    app.fill(ids.PHONE, phone)
+    app.click(ids.SEND_SMS)
+    assert "秒后重发" in app.wait_for_text(ids.SEND_SMS, "秒后重发")
+    app.fill(ids.SMS_CODE, servers.sms_code(phone))
+    app.fill(ids.PASSWORD, password)
+    app.fill(ids.PASSWORD_REPEAT, password)
+    for identifier, option in choices.items():
+        app.choose(identifier, option)
+    app.click(f"{ids.HUKOU}-{hukou}")
+
+
 def test_a_new_candidate_registers_with_an_sms_code_and_lands_in_profile(
     app: FlutterPage, servers: Servers
 ) -> None:
@@ -58,21 +83,22 @@ def test_a_new_candidate_registers_with_an_sms_code_and_lands_in_profile(
     app.wait_for(ids.REGISTER_SUBMIT)
     app.screenshot("02-register-new")
 
-    phone, id_number = unique_phone(), unique_id_number()
-    app.fill(ids.NAME, "买买提·艾力")
-    app.fill(ids.ID_NUMBER, id_number)
-    app.fill(ids.PHONE, phone)
-    app.click(ids.SEND_SMS)
-    assert "秒后重发" in app.wait_for_text(ids.SEND_SMS, "秒后重发")
-    app.fill(ids.SMS_CODE, servers.sms_code(phone))
-    app.fill(ids.PASSWORD, "mima2026")
-    app.fill(ids.PASSWORD_REPEAT, "mima2026")
-    app.choose(ids.EXAM_DISTRICT, "喀什地区")
-    app.choose(ids.ETHNICITY, "维吾尔族")
-    app.choose(ids.POLITICAL_STATUS, "共青团员")
-    app.choose(ids.EDUCATION, "中专")
-    app.choose(ids.OCCUPATION, "学生")
-    app.click(f"{ids.HUKOU}-1")
+    id_number = unique_id_number()
+    fill_registration(
+        app,
+        servers,
+        name="买买提·艾力",
+        id_number=id_number,
+        password="mima2026",
+        hukou=1,
+        choices={
+            ids.EXAM_DISTRICT: "喀什地区",
+            ids.ETHNICITY: "维吾尔族",
+            ids.POLITICAL_STATUS: "共青团员",
+            ids.EDUCATION: "中专",
+            ids.OCCUPATION: "学生",
+        },
+    )
     app.screenshot("03-register-filled")
     app.click(ids.REGISTER_SUBMIT)
 
@@ -109,20 +135,21 @@ def test_a_taken_id_number_is_refused(app: FlutterPage, servers: Servers) -> Non
     id_number = unique_id_number()
     register_by_api(servers, id_number=id_number, password="right-pass")
     app.open("/register/new")
-    phone = unique_phone()
-    app.fill(ids.NAME, "王芳")
-    app.fill(ids.ID_NUMBER, id_number)
-    app.fill(ids.PHONE, phone)
-    app.click(ids.SEND_SMS)
-    app.fill(ids.SMS_CODE, servers.sms_code(phone))
-    app.fill(ids.PASSWORD, "secret123")
-    app.fill(ids.PASSWORD_REPEAT, "secret123")
-    app.choose(ids.EXAM_DISTRICT, "乌鲁木齐市")
-    app.choose(ids.ETHNICITY, "汉族")
-    app.choose(ids.POLITICAL_STATUS, "群众")
-    app.choose(ids.EDUCATION, "本科")
-    app.choose(ids.OCCUPATION, "专业技术人员")
-    app.click(f"{ids.HUKOU}-0")
+    fill_registration(
+        app,
+        servers,
+        name="王芳",
+        id_number=id_number,
+        password="secret123",
+        hukou=0,
+        choices={
+            ids.EXAM_DISTRICT: "乌鲁木齐市",
+            ids.ETHNICITY: "汉族",
+            ids.POLITICAL_STATUS: "群众",
+            ids.EDUCATION: "本科",
+            ids.OCCUPATION: "专业技术人员",
+        },
+    )
     app.click(ids.REGISTER_SUBMIT)
     message = app.wait_for_text(ids.FORM_ERROR, "该身份证号已注册")
     assert id_number not in message

@@ -6,14 +6,13 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from mobile import ids
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, Servers
 from tests.e2e.flutter import CHROMIUM_ARGS, FlutterPage
-from tests.e2e.test_accounts import unique_id_number, unique_phone
+from tests.e2e.test_accounts import register_by_api, unique_id_number
 from verification.idcard.idnumber import parse
 from verification.synth import idcard as synth
 from verification.synth.video import write_y4m
@@ -54,32 +53,10 @@ def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser
         browser.close()
 
 
-def register(servers: Servers) -> None:
-    phone = unique_phone()
-    httpx.post(f"{servers.api_url}/api/sms/codes", json={"phone": phone, "purpose": "register"})
-    response = httpx.post(
-        f"{servers.api_url}/api/accounts/new",
-        json={
-            "name": NAME,
-            "id_number": ID_NUMBER,
-            "phone": phone,
-            "password": "mima2026",
-            "sms_code": servers.sms_code(phone),
-            "exam_district": "6531",
-            "ethnicity": "维吾尔族",
-            "political_status": "群众",
-            "education": "高中",
-            "occupation": "学生",
-            "hukou": "城镇",
-        },
-    )
-    assert response.status_code == 201, response.text
-
-
 def test_the_camera_photo_fills_the_form_and_is_confirmed(
     camera_browser: Browser, servers: Servers
 ) -> None:
-    register(servers)
+    register_by_api(servers, id_number=ID_NUMBER, password="mima2026", name=NAME)
     context = camera_browser.new_context(
         viewport={"width": 412, "height": 860}, permissions=["camera"]
     )

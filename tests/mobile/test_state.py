@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from mobile.state import (
     EnrolledStudentForm,
+    IdCardForm,
     LoginForm,
     NewStudentForm,
     ResetPasswordForm,
     SmsCountdown,
+    mismatch_notes,
 )
 
 VALID_ID = "11010519491231002X"
@@ -104,3 +106,43 @@ def test_the_sms_countdown() -> None:
     countdown.tick()
     countdown.tick()
     assert countdown.ready and countdown.seconds_left == 0
+
+
+def test_the_card_form_takes_what_was_read_and_marks_what_to_check() -> None:
+    result = {
+        "fields": {
+            "name": "张三",
+            "sex": None,
+            "ethnicity": "汉",
+            "birth": None,
+            "address": "北京市朝阳区",
+            "id_number": VALID_ID,
+        },
+        "uncertain": ["sex", "birth"],
+        "id_check": {
+            "valid": True,
+            "sex_from_id": "女",
+            "birth_from_id": "1949-12-31",
+            "corrected": True,
+        },
+    }
+    form = IdCardForm.from_reading(result)
+    # Unread sex and birth come from the number, marked for checking.
+    assert (form.sex, form.birth) == ("女", "1949-12-31")
+    assert form.check == {"sex", "birth"}
+    assert form.corrected_number
+    assert form.errors() == {}
+    assert form.payload()["use_card_name"] is False
+
+
+def test_the_card_form_checks_its_fields() -> None:
+    form = IdCardForm(name="", sex="?", ethnicity="", birth="1990/1/1", address="", id_number="123")
+    assert set(form.errors()) == {"name", "sex", "ethnicity", "birth", "address", "id_number"}
+    assert form.errors()["birth"] == "请按“年-月-日”填写，如1990-01-31。"
+
+
+def test_mismatch_notes_explain_the_way_out() -> None:
+    assert mismatch_notes({"name": True, "id_number": True}) == []
+    notes = mismatch_notes({"name": False, "id_number": False})
+    assert "重新注册" in notes[0]
+    assert "以身份证为准更正姓名" in notes[1]
