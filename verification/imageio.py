@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,43 +38,50 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Decoded:
-    """Decode an upload into an upright RGB array, or raise `BadImage` with a precise code."""
-    from PIL import Image, ImageOps
+def open_checked(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Any:
+    """Open an upload lazily (nothing decoded yet) after the checks that need no decoding:
+    size, type by content, pixel count, animation. Raises `BadImage` with a precise code."""
+    from PIL import Image
 
     if len(data) > max_bytes:
-        raise BadImage(
-            f"图片超过{max_bytes // (1024 * 1024)}MB，请压缩后重新上传。", code="image_too_large"
-        )
+        raise BadImage(f"图片超过{max_bytes // (1024 * 1024)}MB，请压缩后重新上传。", code="image_too_large")
     kind = sniff(data)
     if kind == "HEIC":
-        raise BadImage(
-            "暂不支持HEIC格式，请在手机相机设置中选择“兼容性最佳”(JPG)后重新拍摄。",
-            code="image_unsupported_type",
-        )
+        raise BadImage("暂不支持HEIC格式，请在手机相机设置中选择“兼容性最佳”(JPG)后重新拍摄。", code="image_unsupported_type")
     if kind is None:
         raise BadImage("文件不是JPG或PNG图片，请重新选择。", code="image_unsupported_type")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            if image.width * image.height > max_pixels:
-                raise BadImage("图片尺寸过大，请使用普通手机照片。", code="image_too_many_pixels")
-            if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
-                raise BadImage("不支持动图，请上传静态照片。", code="image_animated")
-            orientation = image.getexif().get(0x0112, 1)
-            image.load()
-    except BadImage:
-        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadImage("图片尺寸过大，请使用普通手机照片。", code="image_too_many_pixels") from None
     except (OSError, SyntaxError, ValueError):
         raise BadImage("图片文件不完整或已损坏，请重新拍摄。", code="image_truncated") from None
-    image = ImageOps.exif_transpose(image)
+    if image.width * image.height > max_pixels:
+        raise BadImage("图片尺寸过大，请使用普通手机照片。", code="image_too_many_pixels")
+    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+        raise BadImage("不支持动图，请上传静态照片。", code="image_animated")
     if image.mode not in ("RGB", "L", "RGBA", "P", "LA"):
-        raise BadImage(
-            "不支持该图片的颜色格式（如CMYK或16位），请转为普通JPG后上传。",
-            code="image_unsupported_mode",
-        )
-    rgb = np.asarray(image.convert("RGB"))
-    return Decoded(rgb=rgb, format=image.format or kind, exif_orientation=int(orientation))
+        raise BadImage("不支持该图片的颜色格式（如CMYK或16位），请转为普通JPG后上传。", code="image_unsupported_mode")
+    return image
+
+
+def load_upright(image: Any, kind: str) -> Decoded:
+    """Decode an image from `open_checked`, apply its EXIF orientation, convert to RGB."""
+    from PIL import ImageOps
+
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+        image.load()
+    except (OSError, SyntaxError, ValueError):
+        raise BadImage("图片文件不完整或已损坏，请重新拍摄。", code="image_truncated") from None
+    fmt = image.format or kind
+    image = ImageOps.exif_transpose(image)
+    return Decoded(rgb=np.asarray(image.convert("RGB")), format=fmt, exif_orientation=int(orientation))
+
+
+def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Decoded:
+    """Decode an upload into an upright RGB array, or raise `BadImage` with a precise code."""
+    image = open_checked(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return load_upright(image, sniff(data) or "")
