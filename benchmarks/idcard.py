@@ -25,7 +25,9 @@ FIELDS = ("name", "sex", "ethnicity", "birth", "address", "id_number")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--per", type=int, default=30, help="photos per degradation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--det-side", type=int, default=DET_MAX_SIDE)
@@ -60,23 +62,33 @@ def main() -> None:
             per_degradation[degradation].append(all(hits))
 
     print(f"# ID-card OCR benchmark — {machine()}")
-    print(f"{args.per} photos per degradation, {total} in all, seed {args.seed}, detector max side "
-          f"{args.det_side}px, engine init {init_s:.1f} s CPU\n")
-    print(table(["field", "exact match"], [[k, f"{100 * correct[k] / total:.1f}%"] for k in FIELDS]))
+    print(
+        f"{args.per} photos per degradation, {total} in all, seed {args.seed}, detector max side "
+        f"{args.det_side}px, engine init {init_s:.1f} s CPU\n"
+    )
+    print(
+        table(["field", "exact match"], [[k, f"{100 * correct[k] / total:.1f}%"] for k in FIELDS])
+    )
     print()
     rows = []
     for degradation in DEGRADATIONS:
         hits = per_degradation[degradation]
-        rows.append([
-            degradation,
-            f"{100 * sum(hits) / len(hits):.1f}%",
-            f"{1000 * statistics.median(cpu[degradation]):.0f}",
-            f"{refused[degradation]}/{len(hits)}",
-        ])
-    print(table(["degradation", "all six fields", "CPU ms (median)", "refused/retake-blocked"], rows))
+        rows.append(
+            [
+                degradation,
+                f"{100 * sum(hits) / len(hits):.1f}%",
+                f"{1000 * statistics.median(cpu[degradation]):.0f}",
+                f"{refused[degradation]}/{len(hits)}",
+            ]
+        )
+    print(
+        table(["degradation", "all six fields", "CPU ms (median)", "refused/retake-blocked"], rows)
+    )
     everything = [t for times in cpu.values() for t in times]
-    print(f"\nmedian CPU per photo: {1000 * statistics.median(everything):.0f} ms "
-          f"(1280-px clean: {1000 * statistics.median(cpu['clean']):.0f} ms); peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"\nmedian CPU per photo: {1000 * statistics.median(everything):.0f} ms "
+        f"(1280-px clean: {1000 * statistics.median(cpu['clean']):.0f} ms); peak RSS {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

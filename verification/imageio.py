@@ -44,10 +44,15 @@ def open_checked(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
     from PIL import Image
 
     if len(data) > max_bytes:
-        raise BadImage(f"图片超过{max_bytes // (1024 * 1024)}MB，请压缩后重新上传。", code="image_too_large")
+        raise BadImage(
+            f"图片超过{max_bytes // (1024 * 1024)}MB，请压缩后重新上传。", code="image_too_large"
+        )
     kind = sniff(data)
     if kind == "HEIC":
-        raise BadImage("暂不支持HEIC格式，请在手机相机设置中选择“兼容性最佳”(JPG)后重新拍摄。", code="image_unsupported_type")
+        raise BadImage(
+            "暂不支持HEIC格式，请在手机相机设置中选择“兼容性最佳”(JPG)后重新拍摄。",
+            code="image_unsupported_type",
+        )
     if kind is None:
         raise BadImage("文件不是JPG或PNG图片，请重新选择。", code="image_unsupported_type")
     try:
@@ -63,7 +68,10 @@ def open_checked(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
         raise BadImage("不支持动图，请上传静态照片。", code="image_animated")
     if image.mode not in ("RGB", "L", "RGBA", "P", "LA"):
-        raise BadImage("不支持该图片的颜色格式（如CMYK或16位），请转为普通JPG后上传。", code="image_unsupported_mode")
+        raise BadImage(
+            "不支持该图片的颜色格式（如CMYK或16位），请转为普通JPG后上传。",
+            code="image_unsupported_mode",
+        )
     return image
 
 
@@ -78,7 +86,9 @@ def load_upright(image: Any, kind: str) -> Decoded:
         raise BadImage("图片文件不完整或已损坏，请重新拍摄。", code="image_truncated") from None
     fmt = image.format or kind
     image = ImageOps.exif_transpose(image)
-    return Decoded(rgb=np.asarray(image.convert("RGB")), format=fmt, exif_orientation=int(orientation))
+    return Decoded(
+        rgb=np.asarray(image.convert("RGB")), format=fmt, exif_orientation=int(orientation)
+    )
 
 
 def decode(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Decoded:

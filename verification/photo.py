@@ -41,17 +41,39 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "hubei": Profile(
-        key="hubei", title="湖北自考（蓝底 480×640，20-40KB）", width=480, height=640,
-        min_bytes=20 * 1024, max_bytes=40 * 1024, dpi=300, background_name="蓝色",
-        hue=(190, 230), min_saturation=0.35, min_value=0.45, background_rgb=(67, 142, 219),
-        head_share=(0.50, 0.75), top_margin=(0.04, 0.16), center_tolerance=0.08,
+        key="hubei",
+        title="湖北自考（蓝底 480×640，20-40KB）",
+        width=480,
+        height=640,
+        min_bytes=20 * 1024,
+        max_bytes=40 * 1024,
+        dpi=300,
+        background_name="蓝色",
+        hue=(190, 230),
+        min_saturation=0.35,
+        min_value=0.45,
+        background_rgb=(67, 142, 219),
+        head_share=(0.50, 0.75),
+        top_margin=(0.04, 0.16),
+        center_tolerance=0.08,
         background_edit_allowed=True,
     ),
     "sichuan": Profile(
-        key="sichuan", title="四川自考（浅蓝底 360×480，≤30KB）", width=360, height=480,
-        min_bytes=8 * 1024, max_bytes=30 * 1024, dpi=300, background_name="浅蓝色",
-        hue=(185, 225), min_saturation=0.15, min_value=0.65, background_rgb=(155, 200, 240),
-        head_share=(0.60, 0.80), top_margin=(0.05, 0.15), center_tolerance=0.08,
+        key="sichuan",
+        title="四川自考（浅蓝底 360×480，≤30KB）",
+        width=360,
+        height=480,
+        min_bytes=8 * 1024,
+        max_bytes=30 * 1024,
+        dpi=300,
+        background_name="浅蓝色",
+        hue=(185, 225),
+        min_saturation=0.15,
+        min_value=0.65,
+        background_rgb=(155, 200, 240),
+        head_share=(0.60, 0.80),
+        top_margin=(0.05, 0.15),
+        center_tolerance=0.08,
         background_edit_allowed=False,
     ),
 }
@@ -101,7 +123,11 @@ class CheckResult:
         self.problems.append(Problem(code, MESSAGES[code].format(**values)))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": [p.as_dict() for p in self.problems], "measurements": self.measurements}
+        return {
+            "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems],
+            "measurements": self.measurements,
+        }
 
 
 def profile(key: str | None) -> Profile:
@@ -124,8 +150,13 @@ def check_file(data: bytes, spec: Profile) -> CheckResult:
         w, h = h, w
     dpi = image.info.get("dpi")
     fmt = "JPEG" if image.format == "MPO" else image.format
-    result.measurements.update(format=fmt, width=w, height=h, kilobytes=kb,
-                               dpi=[round(float(v)) for v in dpi] if dpi else None)
+    result.measurements.update(
+        format=fmt,
+        width=w,
+        height=h,
+        kilobytes=kb,
+        dpi=[round(float(v)) for v in dpi] if dpi else None,
+    )
     if fmt != "JPEG":
         result.add("not_jpeg")
     if (w, h) != (spec.width, spec.height):
@@ -170,17 +201,33 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640) -> list[Face]:
     scale = min(1.0, max_side / max(rgb.shape[:2]))
     small = rgb
     if scale < 1.0:
-        small = np.asarray(Image.fromarray(rgb).resize(
-            (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR))
+        small = np.asarray(
+            Image.fromarray(rgb).resize(
+                (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR
+            )
+        )
     locations = face_recognition.face_locations(small, number_of_times_to_upsample=1, model="hog")
-    landmarks = face_recognition.face_landmarks(small, locations, model="small") if locations else []
+    landmarks = (
+        face_recognition.face_landmarks(small, locations, model="small") if locations else []
+    )
     faces = []
     for (top, right, bottom, left), marks in zip(locations, landmarks, strict=True):
         angle = None
         if "left_eye" in marks and "right_eye" in marks:
-            (lx, ly), (rx, ry) = np.mean(marks["left_eye"], axis=0), np.mean(marks["right_eye"], axis=0)
+            (lx, ly), (rx, ry) = (
+                np.mean(marks["left_eye"], axis=0),
+                np.mean(marks["right_eye"], axis=0),
+            )
             angle = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
-        faces.append(Face(round(top / scale), round(right / scale), round(bottom / scale), round(left / scale), angle))
+        faces.append(
+            Face(
+                round(top / scale),
+                round(right / scale),
+                round(bottom / scale),
+                round(left / scale),
+                angle,
+            )
+        )
     return faces
 
 
@@ -233,7 +280,9 @@ def check(data: bytes, spec: Profile) -> CheckResult:
     bg, spread = border_background(rgb)
     hue, sat, val = _hsv(bg)
     result.measurements.update(
-        faces=len(faces), background_rgb=[round(float(c)) for c in bg], background_spread=round(spread, 1),
+        faces=len(faces),
+        background_rgb=[round(float(c)) for c in bg],
+        background_spread=round(spread, 1),
         background_hsv=[round(hue), round(sat, 2), round(val, 2)],
     )
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -241,7 +290,9 @@ def check(data: bytes, spec: Profile) -> CheckResult:
     result.measurements["chroma"] = round(chroma, 1)
     if chroma < 3:
         result.add("grayscale")
-    elif not (spec.hue[0] <= hue <= spec.hue[1] and sat >= spec.min_saturation and val >= spec.min_value):
+    elif not (
+        spec.hue[0] <= hue <= spec.hue[1] and sat >= spec.min_saturation and val >= spec.min_value
+    ):
         result.add("background_color", bg=spec.background_name)
     if spread > 22:
         result.add("background_uneven")
@@ -256,13 +307,20 @@ def check(data: bytes, spec: Profile) -> CheckResult:
     top_share = crown / h
     offset = (face.center_x - w / 2) / w
     face_gray = gray[max(0, face.top) : face.bottom, max(0, face.left) : face.right]
-    sharp = float(cv2.Laplacian(face_gray, cv2.CV_64F).var() * (face.height / 200) ** 2) if face_gray.size else 0.0
+    sharp = (
+        float(cv2.Laplacian(face_gray, cv2.CV_64F).var() * (face.height / 200) ** 2)
+        if face_gray.size
+        else 0.0
+    )
     brightness = float(face_gray.mean()) if face_gray.size else 0.0
     result.measurements.update(
-        face_box=[face.left, face.top, face.right, face.bottom], head_share=round(head_share, 3),
-        top_margin=round(top_share, 3), center_offset=round(offset, 3),
+        face_box=[face.left, face.top, face.right, face.bottom],
+        head_share=round(head_share, 3),
+        top_margin=round(top_share, 3),
+        center_offset=round(offset, 3),
         eye_angle=None if face.eye_angle is None else round(face.eye_angle, 1),
-        face_sharpness=round(sharp, 1), face_brightness=round(brightness, 1),
+        face_sharpness=round(sharp, 1),
+        face_brightness=round(brightness, 1),
     )
     if head_share < spec.head_share[0]:
         result.add("head_too_small")
@@ -302,12 +360,21 @@ def _encode(img: Any, spec: Profile) -> bytes:
 
     def at(quality: int, subsampling: int, source: Any) -> bytes:
         buffer = io.BytesIO()
-        source.save(buffer, "JPEG", quality=quality, subsampling=subsampling, dpi=(spec.dpi, spec.dpi),
-                    optimize=True)
+        source.save(
+            buffer,
+            "JPEG",
+            quality=quality,
+            subsampling=subsampling,
+            dpi=(spec.dpi, spec.dpi),
+            optimize=True,
+        )
         return buffer.getvalue()
 
-    for subsampling, source in ((2, img), (2, img.filter(ImageFilter.GaussianBlur(0.8))),
-                                (2, img.filter(ImageFilter.GaussianBlur(1.5)))):
+    for subsampling, source in (
+        (2, img),
+        (2, img.filter(ImageFilter.GaussianBlur(0.8))),
+        (2, img.filter(ImageFilter.GaussianBlur(1.5))),
+    ):
         lo, hi = 5, 95
         best = None
         while lo <= hi:
@@ -323,9 +390,13 @@ def _encode(img: Any, spec: Profile) -> bytes:
         if best is not None:
             return best
         if len(at(95, 0, img)) < spec.min_bytes:
-            raise CannotFix("照片细节太少，压缩后仍达不到最小文件大小，请使用更清晰的原始照片。",
-                            code="photo_too_little_detail")
-    raise CannotFix("照片细节过多，无法压缩到规定大小，请在纯色背景前重新拍摄。", code="photo_too_detailed")
+            raise CannotFix(
+                "照片细节太少，压缩后仍达不到最小文件大小，请使用更清晰的原始照片。",
+                code="photo_too_little_detail",
+            )
+    raise CannotFix(
+        "照片细节过多，无法压缩到规定大小，请在纯色背景前重新拍摄。", code="photo_too_detailed"
+    )
 
 
 def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixResult:
@@ -333,8 +404,10 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
     from PIL import Image
 
     if replace_background and not spec.background_edit_allowed:
-        raise CannotFix("该考试规定不得修改照片底色，请在规定颜色的背景前重新拍摄。",
-                        code="background_edit_not_allowed")
+        raise CannotFix(
+            "该考试规定不得修改照片底色，请在规定颜色的背景前重新拍摄。",
+            code="background_edit_not_allowed",
+        )
     from verification.imageio import load_upright, open_checked, sniff
 
     image = open_checked(data)
@@ -363,8 +436,12 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
     canvas = Image.new("RGB", (box[2] - box[0], box[3] - box[1]), tuple(int(c) for c in bg))
     canvas.paste(image, (-box[0], -box[1]))
     out = canvas.resize((spec.width, spec.height), Image.LANCZOS)
-    report: dict[str, Any] = {"profile": spec.key, "crop": list(box), "source_size": [rgb.shape[1], rgb.shape[0]],
-                              "background": "kept"}
+    report: dict[str, Any] = {
+        "profile": spec.key,
+        "crop": list(box),
+        "source_size": [rgb.shape[1], rgb.shape[0]],
+        "background": "kept",
+    }
     if replace_background:
         out, edges = replace_background_grabcut(out, spec)
         report["background"] = "replaced (GrabCut, no model)"
@@ -391,14 +468,28 @@ def replace_background_grabcut(img: Any, spec: Profile) -> tuple[Any, float]:
     mask[: h // 2, : w // 12] = cv2.GC_BGD
     mask[: h // 2, w - w // 12 :] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK
+    )
     alpha = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
     alpha = cv2.GaussianBlur(alpha, (5, 5), 0)[..., None]
     color = np.array(spec.background_rgb, dtype=np.float32)[None, None, :]
     out = rgb.astype(np.float32) * alpha + color * (1 - alpha)
     edge = alpha[..., 0]
-    blended = float(((edge > 0.05) & (edge < 0.95)).sum()) / max(1.0, float((edge > 0.5).sum()) ** 0.5 * 4)
+    blended = float(((edge > 0.05) & (edge < 0.95)).sum()) / max(
+        1.0, float((edge > 0.5).sum()) ** 0.5 * 4
+    )
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), round(blended, 3)
 
 
-__all__ = ["PROFILES", "BadImage", "CannotFix", "CheckResult", "Profile", "check", "check_file", "fix", "profile"]
+__all__ = [
+    "PROFILES",
+    "BadImage",
+    "CannotFix",
+    "CheckResult",
+    "Profile",
+    "check",
+    "check_file",
+    "fix",
+    "profile",
+]

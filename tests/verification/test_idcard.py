@@ -248,3 +248,11 @@ def test_the_command_line_and_that_nothing_is_downloaded(tmp_path: Path) -> None
     result = json.loads(run.stdout)
     assert result["fields"] == fields.as_dict()
     assert (tmp_path / "p.jpg").stat().st_size > 1000
+
+
+def test_a_character_read_twice_is_dropped_only_when_unambiguous() -> None:
+    number = idnumber.make("420106", dt.date(1966, 4, 7), 204)
+    doubled = number[:7] + number[7] + number[7:]  # "19966…": a 9 read twice
+    recovery = idnumber.recover(doubled, birth=dt.date(1966, 4, 7), sex="女")
+    assert recovery.valid is not None and recovery.valid.number == number
+    assert recovery.corrected

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +52,8 @@ DOTS = str.maketrans({"・": "·", "•": "·", "‧": "·", "．": "·", "∙":
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"\s+", "", text).translate(DOTS)
+    # NFKC: full-width digits and letters (common in rotated lines) become ASCII.
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(DOTS)
     for mark in WATERMARKS:
         text = text.replace(mark, "")
     return text
@@ -70,7 +72,7 @@ def _starts_with_label(text: str, key: str) -> bool:
 
 def number_like(text: str) -> str:
     """The characters of `text` that can belong to an ID number."""
-    return "".join(NUMBER_CHARS.findall(text))
+    return "".join(NUMBER_CHARS.findall(unicodedata.normalize("NFKC", text)))
 
 
 def looks_like_emblem_side(lines: list[TextLine]) -> bool:
@@ -196,17 +198,24 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
         if match and "ethnicity" not in out.values:
             take("ethnicity", match.group(2), [i])
 
-    # Birth: the line with year, month and day.
+    # Birth: year, month and day, in one line or split over boxes of one row.
     for i, text in enumerate(texts):
         if i in used and not _starts_with_label(text, "birth"):
             continue
-        match = BIRTH_RE.search(_strip_label(text, "birth"))
-        if match and ("年" in text or "月" in text or layout.inside(i, "birth")):
-            try:
-                date = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-            except ValueError:
-                continue
-            take("birth", date.isoformat(), [i])
+        if not re.search(r"\d{4}", text):
+            continue
+        row = [i, *(j for j in same_row_right_of(i) if re.search(r"\d", texts[j]))]
+        for width in range(1, len(row) + 1):
+            joined = "".join(_strip_label(texts[j], "birth") for j in row[:width])
+            match = BIRTH_RE.search(joined)
+            if match and ("年" in joined or "月" in joined or layout.inside(i, "birth")):
+                try:
+                    date = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+                except ValueError:
+                    continue
+                take("birth", date.isoformat(), row[:width])
+                break
+        if "birth" in out.values:
             break
 
     # Address: the value lines from the 住址 row down to the number row.
@@ -223,7 +232,7 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
             cy = lines[j].center[1]
             if cy < top or (number_row_y is not None and cy > number_row_y - row_tol):
                 continue
-            if float(lines[j].box[:, 0].min()) < label_right - 0.5 * row_tol:
+            if float(lines[j].box[:, 0].min()) < x_left + 0.6 * (label_right - x_left):
                 continue  # the label column (e.g. 公民身份号码 read separately)
             if layout.uv[j] is not None and layout.uv[j][0] > REGIONS["address"][2]:  # type: ignore[index]
                 continue  # inside the portrait

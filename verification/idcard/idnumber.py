@@ -184,10 +184,19 @@ def recover(
             return Recovery(number=mapped, valid=parse(mapped, today=today), corrected=False)
         except InvalidIdNumber:
             pass
-    if len(mapped) != 18 or birth is None or sex is None:
+    if birth is None or sex is None or len(mapped) not in (18, 19):
         return Recovery(number=mapped, valid=None, corrected=False)
     found: list[IdNumber] = []
-    for i in range(18):
+    if len(mapped) == 19:
+        # One character read twice: try dropping each.
+        for candidate in sorted({mapped[:i] + mapped[i + 1 :] for i in range(19)}):
+            try:
+                info = parse(candidate, today=today)
+            except InvalidIdNumber:
+                continue
+            if info.birth_date == birth and info.sex == sex and not info.warnings:
+                found.append(info)
+    for i in range(18 if len(mapped) == 18 else 0):
         for c in "0123456789X" if i == 17 else "0123456789":
             if c == mapped[i]:
                 continue

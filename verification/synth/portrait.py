@@ -35,21 +35,40 @@ def person(name: str = "obama.jpg") -> Image.Image:
     d = ImageDraw.Draw(mask)
     d.ellipse((cx - 0.78 * fw, top - 0.62 * fh, cx + 0.78 * fw, bottom + 0.12 * fh), fill=255)
     neck_top = bottom - 0.1 * fh
-    d.polygon([(cx - 0.35 * fw, neck_top), (cx + 0.35 * fw, neck_top), (cx + 1.6 * fw, img.height),
-               (cx - 1.6 * fw, img.height)], fill=255)
+    d.polygon(
+        [
+            (cx - 0.35 * fw, neck_top),
+            (cx + 0.35 * fw, neck_top),
+            (cx + 1.6 * fw, img.height),
+            (cx - 1.6 * fw, img.height),
+        ],
+        fill=255,
+    )
     # Keep only the person inside that outline: GrabCut, seeded with the face as foreground.
     import cv2
 
     seed = np.where(np.asarray(mask) > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
     seed[top:bottom, left:right] = cv2.GC_FGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR), seed, None, bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(
+        cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR),
+        seed,
+        None,
+        bgd,
+        fgd,
+        5,
+        cv2.GC_INIT_WITH_MASK,
+    )
     keep = ((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)).astype(np.uint8) * 255
     mask = Image.fromarray(keep).filter(ImageFilter.GaussianBlur(2))
     out = img.copy()
     out.putalpha(mask)
-    box = (max(0, round(cx - 1.8 * fw)), max(0, round(top - 0.7 * fh)), min(img.width, round(cx + 1.8 * fw)),
-           min(img.height, round(bottom + 1.6 * fh)))
+    box = (
+        max(0, round(cx - 1.8 * fw)),
+        max(0, round(top - 0.7 * fh)),
+        min(img.width, round(cx + 1.8 * fw)),
+        min(img.height, round(bottom + 1.6 * fh)),
+    )
     return out.crop(box)
 
 
@@ -82,7 +101,9 @@ def photo(
     return base
 
 
-def photo_bytes(seed: int, *, quality: int = 92, exif_orientation: int | None = None, **kwargs) -> bytes:  # type: ignore[no-untyped-def]
+def photo_bytes(
+    seed: int, *, quality: int = 92, exif_orientation: int | None = None, **kwargs
+) -> bytes:  # type: ignore[no-untyped-def]
     img = photo(seed, **kwargs)
     if exif_orientation == 6:  # stored turned; the EXIF tag says to turn it back
         img = img.transpose(Image.ROTATE_90)
