@@ -49,6 +49,34 @@ def _idcard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _photo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from verification import photo
+    from verification.errors import VerificationError
+
+    try:
+        spec = photo.profile(args.profile)
+        data = Path(args.image).read_bytes()
+        if args.action == "check":
+            result = photo.check(data, spec).as_dict()
+        else:
+            fixed = photo.fix(data, spec, replace_background=args.replace_background)
+            Path(args.out).write_bytes(fixed.jpeg)
+            result = {
+                "ok": True,
+                "report": fixed.report,
+                "check": photo.check(fixed.jpeg, spec).as_dict(),
+            }
+    except VerificationError as exc:
+        print(
+            json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
+        )
+        return 1
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0 if result["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
@@ -67,6 +95,25 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--portrait", metavar="OUT.jpg", help="save the card's portrait here")
     card.add_argument("--json", action="store_true", help="one line of JSON")
     card.set_defaults(handler=_idcard)
+
+    photo = commands.add_parser("photo", help="check or fix a standard e-photo (证件照)")
+    actions = photo.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("check", "list what is wrong with the photo"),
+        ("fix", "make it compliant"),
+    ):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("image")
+        if action == "fix":
+            sub.add_argument("out", help="where to write the fixed JPEG")
+            sub.add_argument(
+                "--replace-background",
+                action="store_true",
+                help="paint the profile's background colour (where the profile allows it)",
+            )
+        sub.add_argument("--profile", default=None, help="hubei (default) or sichuan")
+        sub.add_argument("--json", action="store_true", help="one line of JSON")
+        sub.set_defaults(handler=_photo, replace_background=False, out=None)
     return parser
 
 
