@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # Verification runs in this many worker processes (0: in the API process, for tests).
     VERIFY_WORKERS: int = 1
     MAX_IMAGE_BYTES: int = 10 * 1024 * 1024
+    # Face matching: below the threshold is a match; within the band a person decides.
+    FACE_MATCH_THRESHOLD: float = 0.6
+    FACE_REVIEW_BAND: float = 0.06
+    PHOTO_PROFILE: str = "hubei"
 
     @property
     def media_dir(self) -> Path:

@@ -41,4 +41,5 @@ FIELD_LABELS = {
     "birth": "出生日期",
     "address": "住址",
     "front": "身份证人像面照片",
+    "file": "照片文件",
 }

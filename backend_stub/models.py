@@ -107,3 +107,21 @@ class IdCardSubmission(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     confirmed_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     confirmed_at: Mapped[datetime | None]
+
+
+class StandardPhoto(Base):
+    """An accepted standard e-photo (证件照), stored privately, matched with the ID card."""
+
+    __tablename__ = "standard_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    profile: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    measurements: Mapped[dict[str, Any]] = mapped_column(JSON)
+    face_distance: Mapped[float | None]
+    # "match", or "review" when a person at the exam office must compare the faces.
+    face_verdict: Mapped[str] = mapped_column(String(16))

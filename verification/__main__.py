@@ -77,6 +77,28 @@ def _photo(args: argparse.Namespace) -> int:
     return 0 if result["ok"] else 1
 
 
+def _face(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from verification.errors import VerificationError
+    from verification.face import compare
+    from verification.imageio import decode
+
+    try:
+        result = compare(
+            decode(Path(args.image_a).read_bytes()).rgb,
+            decode(Path(args.image_b).read_bytes()).rgb,
+            threshold=args.threshold,
+        ).as_dict()
+    except VerificationError as exc:
+        print(
+            json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
+        )
+        return 1
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
@@ -95,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--portrait", metavar="OUT.jpg", help="save the card's portrait here")
     card.add_argument("--json", action="store_true", help="one line of JSON")
     card.set_defaults(handler=_idcard)
+
+    face = commands.add_parser("face", help="is it the same person in both images?")
+    face.add_argument("image_a")
+    face.add_argument("image_b")
+    face.add_argument("--threshold", type=float, default=0.6)
+    face.add_argument("--json", action="store_true", help="one line of JSON")
+    face.set_defaults(handler=_face)
 
     photo = commands.add_parser("photo", help="check or fix a standard e-photo (证件照)")
     actions = photo.add_subparsers(dest="action", required=True, metavar="ACTION")

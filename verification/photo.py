@@ -518,3 +518,32 @@ __all__ = [
     "fix",
     "profile",
 ]
+
+
+def review(
+    data: bytes,
+    profile_key: str,
+    portrait_jpeg: bytes | None,
+    threshold: float = 0.6,
+    band: float = 0.06,
+) -> dict[str, Any]:
+    """Everything the server decides about an uploaded photo: the checker's result and, when
+    the ID card's portrait is known, whether the faces match. (A plain function, so it can
+    run in a worker process.)"""
+    from verification.face import compare
+    from verification.imageio import decode
+
+    result = check(data, profile(profile_key)).as_dict()
+    result["face"] = None
+    if portrait_jpeg is not None and result["measurements"].get("faces"):
+        result["face"] = compare(
+            decode(data).rgb, decode(portrait_jpeg).rgb, threshold=threshold, review_band=band
+        ).as_dict()
+    return result
+
+
+def fix_to_dict(data: bytes, profile_key: str, replace_background: bool) -> dict[str, Any]:
+    """`fix` for a worker process: the fixed JPEG, the report and the fixed photo's check."""
+    spec = profile(profile_key)
+    fixed = fix(data, spec, replace_background=replace_background)
+    return {"jpeg": fixed.jpeg, "report": fixed.report, "check": check(fixed.jpeg, spec).as_dict()}
