@@ -10,7 +10,15 @@ import flet as ft
 
 from mobile.services.api import ApiError
 from mobile.state import AppState
-from mobile.views import idcard, login, profile, register_enrolled, register_new, reset_password
+from mobile.views import (
+    idcard,
+    login,
+    photo,
+    profile,
+    register_enrolled,
+    register_new,
+    reset_password,
+)
 from mobile.views.common import Banner, Navigate, primary_button, screen
 
 log = logging.getLogger("zikao.app")
@@ -29,6 +37,7 @@ ROUTES: dict[str, tuple[Builder, bool, bool]] = {
     reset_password.ROUTE: (reset_password.build, False, False),
     profile.ROUTE: (profile.build, True, False),
     idcard.ROUTE: (idcard.build, True, False),
+    photo.ROUTE: (photo.build, True, False),
 }
 
 

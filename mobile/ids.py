@@ -51,6 +51,16 @@ IDCARD_MISMATCH = "idcard-mismatch"
 IDCARD_USE_CARD_NAME = "idcard-use-card-name"
 
 
+# 证件照
+PHOTO_PICK = "photo-pick"
+PHOTO_PREVIEW = "photo-preview"
+PHOTO_FIXED_PREVIEW = "photo-fixed-preview"
+PHOTO_PROBLEMS = "photo-problems"
+PHOTO_FIX = "photo-fix"
+PHOTO_REPLACE_BACKGROUND = "photo-replace-background"
+PHOTO_SUBMIT = "photo-submit"
+
+
 def card_field(key: str) -> str:
     """Identifier of one field of the read card (e.g. "card-id_number")."""
     return f"card-{key}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -138,6 +139,11 @@ class ApiClient:
             )
         except httpx.TransportError:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
+        return self._body(response)
+
+    @staticmethod
+    def _body(response: httpx.Response) -> Any:
+        """The JSON body, or the refusal as an ApiError."""
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -225,6 +231,38 @@ class ApiClient:
     async def confirm_idcard(self, submission_id: int, fields: dict[str, Any]) -> IdCardReading:
         data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)
         return IdCardReading.model_validate(data)
+
+    async def _post_photo(self, path: str, data: bytes, form: dict[str, str] | None = None) -> Any:
+        """Multipart upload of a photo (small: a standard photo is tens of KB after fixing)."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = await self._client.post(
+                path,
+                files={"file": ("photo.jpg", data, "image/jpeg")},
+                data=form or {},
+                headers=headers,
+                timeout=120.0,
+            )
+        except httpx.TransportError:
+            raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
+        return self._body(response)
+
+    async def check_photo(self, data: bytes) -> dict[str, Any]:
+        return await self._post_photo("/api/photo/check", data)
+
+    async def fix_photo(
+        self, data: bytes, *, replace_background: bool = False
+    ) -> tuple[bytes, dict[str, Any]]:
+        """一键修正: the fixed JPEG and the backend's check of it."""
+        body = await self._post_photo(
+            "/api/photo/fix",
+            data,
+            {"replace_background": "true" if replace_background else "false"},
+        )
+        return base64.b64decode(body["jpeg_base64"]), body
+
+    async def submit_photo(self, data: bytes) -> dict[str, Any]:
+        return await self._post_photo("/api/photo", data)
 
     def _logged_in(self, body: Any) -> LoginSession:
         session = LoginSession.model_validate(body)

@@ -12,7 +12,7 @@ from mobile.views.common import PRIMARY, Banner, Navigate, go, primary_button, s
 ROUTE = "/me"
 
 # Journey steps that have a screen so far.
-SCREENS = {"idcard": "/idcard"}
+SCREENS = {"idcard": "/idcard", "photo": "/photo"}
 KINDS = {"new": "新生", "enrolled": "在籍考生"}
 STATUS_ICONS = {
     "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),
@@ -31,7 +31,7 @@ def _info_row(label: str, value: str, identifier: str | None = None) -> ft.Contr
     )
 
 
-def _journey(candidate: Candidate) -> ft.Control:
+def _journey(candidate: Candidate, navigate: Navigate) -> ft.Control:
     rows: list[ft.Control] = []
     for number, step in enumerate(candidate.journey, start=1):
         icon, color, status_text = STATUS_ICONS.get(step.status, STATUS_ICONS["todo"])
@@ -48,6 +48,10 @@ def _journey(candidate: Candidate) -> ft.Control:
                     subtitle=ft.Text(step.detail) if step.detail else None,
                     trailing=ft.Text(status_text, color=color, size=14),
                     min_height=52,
+                    # Steps with a screen open it (a step not yet current can be prepared early).
+                    on_click=go(navigate, SCREENS[step.key])
+                    if step.key in SCREENS and step.status != "done"
+                    else None,
                 ),
             )
         )
@@ -148,7 +152,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 else []
             ),
             ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),
-            _journey(candidate),
+            _journey(candidate, navigate),
             error.control,
             semantic(
                 ids.LOGOUT,

@@ -1,0 +1,66 @@
+"""The standard photo, end to end: choose a raw photo, see what is wrong, 一键修正, submit."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from PIL import Image
+
+from mobile import ids
+from tests.backend.factories import card_photo
+from tests.e2e.conftest import Servers
+from tests.e2e.flutter import FlutterPage
+from tests.e2e.test_accounts import register_by_api, unique_id_number
+from verification.synth.portrait import FACES, photo_bytes
+
+pytestmark = pytest.mark.e2e
+
+
+def confirmed_candidate(servers: Servers) -> str:
+    """A candidate (by API) whose confirmed ID card shows obama.jpg's face."""
+    id_number = unique_id_number()
+    register_by_api(servers, id_number=id_number, password="mima2026", name="王建国")
+    token = httpx.post(
+        f"{servers.api_url}/api/auth/login", json={"account": id_number, "password": "mima2026"}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    front = card_photo(name="王建国", id_number=id_number, portrait=Image.open(FACES / "obama.jpg"))
+    reading = httpx.post(
+        f"{servers.api_url}/api/idcard",
+        files={"front": ("c.jpg", front, "image/jpeg")},
+        headers=headers,
+        timeout=120,
+    ).json()
+    fields = dict(reading["result"]["fields"])
+    fields["sex"] = fields["sex"] or reading["result"]["id_check"]["sex_from_id"]
+    fields["birth"] = fields["birth"] or reading["result"]["id_check"]["birth_from_id"]
+    confirm = httpx.post(
+        f"{servers.api_url}/api/idcard/{reading['id']}/confirm", json=fields, headers=headers
+    )
+    assert confirm.status_code == 200, confirm.text
+    return id_number
+
+
+def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    id_number = confirmed_candidate(servers)
+    raw = tmp_path / "me.jpg"
+    raw.write_bytes(photo_bytes(31, face="obama2.jpg", background="blue"))
+    app.open("/login")
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "mima2026")
+    app.click(ids.LOGIN_SUBMIT)
+    app.click(ids.journey_step("photo"))
+    app.wait_for(ids.PHOTO_PICK)
+    with app.page.expect_file_chooser() as chooser:
+        app.click(ids.PHOTO_PICK)
+    chooser.value.set_files(str(raw))
+    problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "需要修改")
+    assert "480×640" in problems  # found on the phone, before any upload
+    app.screenshot("01-problems")
+    app.click(ids.PHOTO_FIX)
+    app.wait_for_text(ids.PHOTO_PROBLEMS, "都符合要求", timeout=90_000)
+    app.wait_for(ids.PHOTO_FIXED_PREVIEW)
+    app.screenshot("02-fixed")
+    app.click(ids.PHOTO_SUBMIT)
+    assert "证件照已提交" in app.wait_for_text(ids.FORM_NOTICE, "证件照", timeout=90_000)
+    assert "已完成" in app.text(ids.journey_step("photo"))
