@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,13 +78,32 @@ def open_checked(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = M
     return image
 
 
+_LOADING = threading.Lock()
+
+
+@contextmanager
+def _strict_loading() -> Iterator[None]:
+    """Truncated files must fail: face_recognition switches Pillow's global
+    LOAD_TRUNCATED_IMAGES on when imported, which would fill the missing part with grey."""
+    from PIL import ImageFile
+
+    with _LOADING:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def load_upright(image: Any, kind: str) -> Decoded:
     """Decode an image from `open_checked`, apply its EXIF orientation, convert to RGB."""
     from PIL import ImageOps
 
     try:
         orientation = image.getexif().get(0x0112, 1)
-        image.load()
+        with _strict_loading():
+            image.load()
     except (OSError, SyntaxError, ValueError):
         raise BadImage("图片文件不完整或已损坏，请重新拍摄。", code="image_truncated") from None
     fmt = image.format or kind

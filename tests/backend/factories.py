@@ -102,3 +102,12 @@ def card_photo(
     )
     card = synth.render_card(fields, rng=rng, portrait=portrait)
     return synth.jpeg_bytes(synth.photograph(card, rng=rng, degradation=degradation))
+
+
+def confirmable_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an ID-card reading as the app offers them for confirmation: what OCR
+    missed of sex and birth date comes from the number (the candidate checks it)."""
+    fields = dict(result["fields"])
+    fields["sex"] = fields["sex"] or result["id_check"]["sex_from_id"]
+    fields["birth"] = fields["birth"] or result["id_check"]["birth_from_id"]
+    return fields

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from backend_stub.models import IdCardSubmission
 from tests.backend.conftest import AppFactory
-from tests.backend.factories import auth, card_photo, make_candidate
+from tests.backend.factories import auth, card_photo, confirmable_fields, make_candidate
 from verification.synth import idcard as synth
 
 
@@ -33,7 +33,7 @@ def upload(client: TestClient, token: str, front: bytes, back: bytes | None = No
 
 
 def confirm_body(reading: dict, **overrides: object) -> dict:
-    fields = dict(reading["result"]["fields"])
+    fields = confirmable_fields(reading["result"])
     fields.update(overrides)
     return fields
 

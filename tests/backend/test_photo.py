@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from tests.backend.conftest import AppFactory
-from tests.backend.factories import auth, card_photo, make_candidate
+from tests.backend.factories import auth, card_photo, confirmable_fields, make_candidate
 from verification import photo
 from verification.synth.portrait import FACES, photo_bytes
 
@@ -32,10 +32,7 @@ def candidate_with_idcard(client: TestClient, face: str = "obama.jpg") -> dict:
         files={"front": ("c.jpg", front, "image/jpeg")},
         headers=auth(candidate["token"]),
     ).json()
-    fields = dict(reading["result"]["fields"])
-    # As the app does: what OCR missed, the number says (the candidate checks it).
-    fields["sex"] = fields["sex"] or reading["result"]["id_check"]["sex_from_id"]
-    fields["birth"] = fields["birth"] or reading["result"]["id_check"]["birth_from_id"]
+    fields = confirmable_fields(reading["result"])
     confirmed = client.post(
         f"/api/idcard/{reading['id']}/confirm", json=fields, headers=auth(candidate["token"])
     )

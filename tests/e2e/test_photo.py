@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from mobile import ids
-from tests.backend.factories import card_photo
+from tests.backend.factories import card_photo, confirmable_fields
 from tests.e2e.conftest import Servers
 from tests.e2e.flutter import FlutterPage
 from tests.e2e.test_accounts import register_by_api, unique_id_number
@@ -31,9 +31,7 @@ def confirmed_candidate(servers: Servers) -> str:
         headers=headers,
         timeout=120,
     ).json()
-    fields = dict(reading["result"]["fields"])
-    fields["sex"] = fields["sex"] or reading["result"]["id_check"]["sex_from_id"]
-    fields["birth"] = fields["birth"] or reading["result"]["id_check"]["birth_from_id"]
+    fields = confirmable_fields(reading["result"])
     confirm = httpx.post(
         f"{servers.api_url}/api/idcard/{reading['id']}/confirm", json=fields, headers=headers
     )

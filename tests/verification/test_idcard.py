@@ -87,6 +87,7 @@ def test_a_card_cut_off_by_the_frame() -> None:
     cut = img.crop((0, 0, round(img.width * 0.83), img.height))
     reading = read(synth.jpeg_bytes(cut))
     assert "card_cut_off" in reading.quality.warnings
+    assert "card_outline_not_found" in reading.quality.warnings
 
 
 def test_blur_is_a_warning_only() -> None:
@@ -256,3 +257,50 @@ def test_a_character_read_twice_is_dropped_only_when_unambiguous() -> None:
     recovery = idnumber.recover(doubled, birth=dt.date(1966, 4, 7), sex="女")
     assert recovery.valid is not None and recovery.valid.number == number
     assert recovery.corrected
+
+
+def test_glare_thresholds_on_the_flat_card() -> None:
+    from verification.idcard import quality
+
+    def with_blob(share: float) -> quality.Quality:
+        flat = np.full((631, 1000, 3), 200, np.uint8)
+        side = int((share * 631 * 1000) ** 0.5)
+        flat[100 : 100 + side, 150 : 150 + side] = 255  # clipped, outside the portrait
+        quad = np.array([[100, 100], [1100, 100], [1100, 731], [100, 731]], np.float32)
+        return quality.measure(np.zeros((900, 1200, 3), np.uint8), quad, flat)
+
+    def glare(share: float) -> list[str]:
+        return [w for w in with_blob(share).warnings if w.startswith("glare")]
+
+    assert glare(0.01) == []
+    assert glare(0.03) == ["glare"]
+    assert quality.SEVERITY["glare"] == "retake" and not with_blob(0.03).refused
+    assert glare(0.08) == ["glare_severe"] and with_blob(0.08).refused
+
+
+def test_a_portrait_too_small_for_face_matching() -> None:
+    from verification.idcard import quality
+
+    shot = quality.Quality()
+    shot.portrait(90)
+    assert shot.warnings == ["portrait_too_small"]
+    shot = quality.Quality()
+    shot.portrait(300)
+    assert shot.warnings == []
+
+
+def test_a_16_bit_image_is_refused() -> None:
+    deep = io.BytesIO()
+    Image.new("I;16", (64, 64)).save(deep, "PNG")
+    with pytest.raises(BadImage) as caught:
+        decode(deep.getvalue())
+    assert caught.value.code == "image_unsupported_mode"
+
+
+def test_a_truncated_photo_is_refused_even_after_face_recognition_is_imported() -> None:
+    import face_recognition  # noqa: F401  (it turns Pillow's LOAD_TRUNCATED_IMAGES on)
+
+    _, data = photo(16)
+    with pytest.raises(BadImage) as caught:
+        decode(data[: len(data) // 2])
+    assert caught.value.code == "image_truncated"

@@ -47,6 +47,12 @@ class Quality:
         if code not in self.warnings:
             self.warnings.append(code)
 
+    def portrait(self, height_px: int) -> None:
+        """Record the portrait crop; the face fills about 60% of its height."""
+        self.measurements["portrait_height_px"] = height_px
+        if height_px * 0.6 < MIN_PORTRAIT_HEIGHT:
+            self.add("portrait_too_small")
+
     @property
     def refused(self) -> bool:
         return any(SEVERITY[c] == "refuse" for c in self.warnings)

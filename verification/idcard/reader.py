@@ -216,9 +216,7 @@ def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading
             big = flat
         crop = big[round(v0 * scale) : round(v1 * scale), round(u0 * scale) : round(u1 * scale)]
         portrait = np.ascontiguousarray(crop[..., ::-1])
-        shot.measurements["portrait_height_px"] = int(crop.shape[0])
-        if crop.shape[0] < quality.MIN_PORTRAIT_HEIGHT * 1.6:
-            shot.add("portrait_too_small")
+        shot.portrait(int(crop.shape[0]))
 
     values = read.values
     fields = {
