@@ -52,6 +52,8 @@ IDCARD_USE_CARD_NAME = "idcard-use-card-name"
 
 
 # 证件照
+PHOTO_CAMERA = "photo-camera"
+PHOTO_TAKE = "photo-take"
 PHOTO_PICK = "photo-pick"
 PHOTO_PREVIEW = "photo-preview"
 PHOTO_FIXED_PREVIEW = "photo-fixed-preview"

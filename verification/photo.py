@@ -188,8 +188,10 @@ class Face:
         return (self.left + self.right) / 2
 
 
-def find_faces(rgb: np.ndarray, *, max_side: int = 640) -> list[Face]:
-    """Faces (HOG detector on a copy at most `max_side` px), in `rgb`'s coordinates."""
+def find_faces(rgb: np.ndarray, *, max_side: int = 640, upsample: int = 1) -> list[Face]:
+    """Faces (HOG detector on a copy at most `max_side` px), in `rgb`'s coordinates.
+
+    `upsample=0` is four times faster and finds faces down to ~80 px at `max_side`."""
     try:
         import face_recognition
     except ImportError as exc:
@@ -206,7 +208,7 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640) -> list[Face]:
                 (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR
             )
         )
-    locations = face_recognition.face_locations(small, number_of_times_to_upsample=1, model="hog")
+    locations = face_recognition.face_locations(small, number_of_times_to_upsample=upsample, model="hog")
     landmarks = (
         face_recognition.face_landmarks(small, locations, model="small") if locations else []
     )
@@ -382,11 +384,8 @@ def _encode(img: Any, spec: Profile) -> bytes:
         )
         return buffer.getvalue()
 
-    for subsampling, source in (
-        (2, img),
-        (2, img.filter(ImageFilter.GaussianBlur(0.8))),
-        (2, img.filter(ImageFilter.GaussianBlur(1.5))),
-    ):
+    for subsampling, radius in ((2, 0.0), (2, 0.8), (2, 1.5)):
+        source = img.filter(ImageFilter.GaussianBlur(radius)) if radius else img
         lo, hi = 5, 95
         best = None
         while lo <= hi:
@@ -428,7 +427,8 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
         image.draft("RGB", (spec.width * 2, spec.height * 2))
     rgb = load_upright(image, sniff(data) or "").rgb
     image = Image.fromarray(rgb)
-    faces = find_faces(rgb)
+    # A portrait's face is large: look without upsampling first, closer only if needed.
+    faces = find_faces(rgb, upsample=0) or find_faces(rgb)
     if not faces:
         raise CannotFix(MESSAGES["no_face"], code="no_face")
     if len(faces) > 1:
@@ -445,7 +445,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
             fillcolor=tuple(int(c) for c in bg),
         )
         rgb = np.asarray(image)
-        faces = find_faces(rgb) or faces
+        faces = find_faces(rgb, upsample=0) or faces
         face = max(faces, key=lambda f: f.height)
     crown = head_top(rgb, face, bg)
     head = face.bottom - crown

@@ -156,15 +156,16 @@ class Banner:
     """A message area on a form (errors in red, notices in green); hidden while empty."""
 
     def __init__(self, identifier: str, *, error: bool = True, message: str = "") -> None:
-        self.text = ft.Text(message, color=ERROR if error else ft.Colors.GREEN_800, size=15)
-        box = ft.Container(
-            content=self.text,
-            bgcolor=ft.Colors.RED_50 if error else ft.Colors.GREEN_50,
-            border_radius=8,
-            padding=12,
-        )
+        self.text = ft.Text(message, size=15)
+        self.box = ft.Container(content=self.text, border_radius=8, padding=12)
+        self.tone(error)
         # The Semantics wrapper itself is hidden: Flutter wants its content visible.
-        self.control = semantic(identifier, box, live_region=True, visible=bool(message))
+        self.control = semantic(identifier, self.box, live_region=True, visible=bool(message))
+
+    def tone(self, error: bool) -> None:
+        """Red for a problem, green for good news (applied by the next `show`)."""
+        self.text.color = ERROR if error else ft.Colors.GREEN_800
+        self.box.bgcolor = ft.Colors.RED_50 if error else ft.Colors.GREEN_50
 
     def show(self, message: str) -> None:
         self.text.value = message

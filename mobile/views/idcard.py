@@ -9,6 +9,7 @@ import flet as ft
 from mobile import ids
 from mobile.services.api import ApiError, IdCardReading
 from mobile.state import CARD_LABELS, AppState, IdCardForm, mismatch_notes
+from mobile.views.camera import CameraPanel, guide_frame
 from mobile.views.common import (
     PRIMARY,
     Banner,
@@ -26,46 +27,11 @@ CARD_RATIO = 85.6 / 54.0
 WARN = ft.Colors.ORANGE_800
 
 
-def _guide(camera: ft.Control) -> ft.Control:
-    """The camera preview with a card-shaped frame to aim at."""
-    return ft.Container(
-        ft.Stack(
-            [
-                camera,
-                ft.Container(
-                    ft.Container(
-                        width=300,
-                        height=300 / CARD_RATIO,
-                        border=ft.Border.all(3, ft.Colors.WHITE),
-                        border_radius=14,
-                    ),
-                    alignment=ft.Alignment.CENTER,
-                ),
-                ft.Container(
-                    ft.Text("请将身份证人像面放入框内，避开反光", color=ft.Colors.WHITE, size=14),
-                    alignment=ft.Alignment.BOTTOM_CENTER,
-                    padding=8,
-                ),
-            ],
-            expand=True,
-        ),
-        height=280,
-        bgcolor=ft.Colors.BLACK,
-        border_radius=12,
-        clip_behavior=ft.ClipBehavior.HARD_EDGE,
-    )
-
-
 def build(state: AppState, navigate: Navigate) -> ft.View:
-    import flet_camera as fc
-
     error = Banner(ids.FORM_ERROR)
     body = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    camera = fc.Camera(expand=True, preview_enabled=True)
     progress = ft.ProgressBar(value=0, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100)
     progress_text = ft.Text("", size=14)
-    take_button = primary_button(ids.IDCARD_TAKE_PHOTO, "拍照识别", lambda: None)
-    camera_note = ft.Text("", size=14, color=ft.Colors.BLUE_GREY_700, visible=False)
 
     async def upload(data: bytes) -> None:
         error.clear()
@@ -87,41 +53,34 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             return
         show_result(reading)
 
+    panel = CameraPanel(
+        ids=(ids.IDCARD_CAMERA, ids.IDCARD_TAKE_PHOTO, ids.IDCARD_PICK_PHOTO),
+        shutter_label="拍照识别",
+        pick_label="从相册选择",
+        guide=guide_frame(300, 300 / CARD_RATIO, radius=14),
+        hint="请将身份证人像面放入框内，避开反光",
+        front=False,
+        on_file=upload,
+        no_camera="未检测到可用的摄像头，请从相册选择身份证照片。",
+    )
+
     async def take_photo(_e: Any = None) -> None:
-        set_busy(take_button, True)
+        set_busy(panel.shutter, True)
         try:
-            data = await camera.take_picture()
+            data = await panel.take_picture()
         except Exception:  # The camera plugin reports failures as plain errors.
-            set_busy(take_button, False)
             error.show("拍照失败，请重试，或从相册选择照片。")
             return
-        set_busy(take_button, False)
+        finally:
+            set_busy(panel.shutter, False)
         await upload(data)
 
-    async def on_picked(e: ft.FilePickerResultEvent) -> None:
-        if e.files and e.files[0].bytes:
-            await upload(e.files[0].bytes)
-
-    picker = ft.FilePicker(on_result=on_picked)
-    pick_button = semantic(
-        ids.IDCARD_PICK_PHOTO,
-        ft.OutlinedButton(
-            content=ft.Text("从相册选择", size=16),
-            height=48,
-            action=ft.PickFiles(picker, file_type=ft.FilePickerFileType.IMAGE, with_data=True),
-        ),
-    )
-    take_button.content.on_click = take_photo  # type: ignore[union-attr]
+    panel.on_shutter(take_photo)
 
     async def show_capture(*_args: Any) -> None:
-        body.controls = [
-            semantic(ids.IDCARD_CAMERA, _guide(camera)),
-            camera_note,
-            take_button,
-            pick_button,
-        ]
+        body.controls = panel.controls
         body.update()
-        await on_mount()  # the preview was taken off the page: open the camera again
+        await panel.open()  # the preview was taken off the page: open the camera again
 
     def show_progress() -> None:
         progress.value = 0
@@ -199,29 +158,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         ]
         body.update()
 
-    async def on_mount() -> None:
-        """Open the camera once the screen is shown (a desktop may have none)."""
-        try:
-            cameras = await camera.get_available_cameras()
-            back = next(
-                (c for c in cameras if c.lens_direction == fc.CameraLensDirection.BACK), None
-            )
-            chosen = back or (cameras[0] if cameras else None)
-            if chosen is None:
-                raise RuntimeError("no camera")
-            await camera.initialize(chosen, fc.ResolutionPreset.VERY_HIGH, enable_audio=False)
-        except Exception:
-            camera_note.value = "未检测到可用的摄像头，请从相册选择身份证照片。"
-            camera_note.visible = True
-            take_button.visible = False
-            body.update()
-
-    body.controls = [
-        semantic(ids.IDCARD_CAMERA, _guide(camera)),
-        camera_note,
-        take_button,
-        pick_button,
-    ]
+    body.controls = panel.controls
     view = screen(
         ROUTE,
         "身份证识别",
@@ -236,6 +173,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             body,
         ],
     )
-    view.services = [picker]
-    view.data = on_mount
+    view.services = [panel.picker]
+    view.data = panel.open
     return view

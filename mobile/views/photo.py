@@ -9,6 +9,7 @@ import flet as ft
 from mobile import ids
 from mobile.services.api import ApiError
 from mobile.state import AppState
+from mobile.views.camera import CameraPanel, guide_frame
 from mobile.views.common import (
     Banner,
     Navigate,
@@ -21,7 +22,6 @@ from mobile.views.common import (
 
 ROUTE = "/photo"
 PROFILE = "hubei"
-OK_GREEN = ft.Colors.GREEN_800
 
 
 def local_problems(data: bytes) -> list[str]:
@@ -68,21 +68,42 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         target.update()
         actions.visible = True
         actions.update()
+        problems.tone(bool(messages))
         if messages:
-            problems.text.color = ft.Colors.RED_700
             problems.show("需要修改：\n" + "\n".join(f"· {m}" for m in messages))
         else:
-            problems.text.color = OK_GREEN
             problems.show("照片的格式、尺寸和大小都符合要求，可以提交。")
 
-    async def on_picked(e: ft.FilePickerResultEvent) -> None:
+    async def chosen(data: bytes) -> None:
         error.clear()
-        if not e.files or not e.files[0].bytes:
-            return
-        data = e.files[0].bytes
         after.visible = False
         after.update()
         show(data, before, local_problems(data))
+
+    panel = CameraPanel(
+        ids=(ids.PHOTO_CAMERA, ids.PHOTO_TAKE, ids.PHOTO_PICK),
+        shutter_label="拍照",
+        pick_label="选择照片",
+        guide=guide_frame(150, 190, radius=95),
+        hint="请在纯色背景前，正对镜头，免冠，露出双耳和眉毛",
+        front=True,
+        on_file=chosen,
+        no_camera="未检测到可用的摄像头，请选择已拍好的照片。",
+        height=320,
+    )
+
+    async def take_photo(_e: Any) -> None:
+        set_busy(panel.shutter, True)
+        try:
+            data = await panel.take_picture()
+        except Exception:  # The camera plugin reports failures as plain errors.
+            error.show("拍照失败，请重试，或选择已拍好的照片。")
+            return
+        finally:
+            set_busy(panel.shutter, False)
+        await chosen(data)
+
+    panel.on_shutter(take_photo)
 
     async def fix(_e: Any) -> None:
         if current["photo"] is None:
@@ -115,7 +136,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         state.notice = "证件照已提交。"
         await navigate("/me")
 
-    picker = ft.FilePicker(on_result=on_picked)
     fix_button = primary_button(ids.PHOTO_FIX, "一键修正", fix)
     submit_button = primary_button(ids.PHOTO_SUBMIT, "提交证件照", submit)
     actions.controls = [semantic(ids.PHOTO_REPLACE_BACKGROUND, replace), fix_button, submit_button]
@@ -130,16 +150,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 size=14,
                 color=ft.Colors.BLUE_GREY_700,
             ),
-            semantic(
-                ids.PHOTO_PICK,
-                ft.OutlinedButton(
-                    content=ft.Text("选择照片", size=16),
-                    height=48,
-                    action=ft.PickFiles(
-                        picker, file_type=ft.FilePickerFileType.IMAGE, with_data=True
-                    ),
-                ),
-            ),
+            *panel.controls,
             ft.Row(
                 [before, after],
                 alignment=ft.MainAxisAlignment.SPACE_AROUND,
@@ -149,5 +160,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             actions,
         ],
     )
-    view.services = [picker]
+    view.services = [panel.picker]
+    view.data = panel.open
     return view

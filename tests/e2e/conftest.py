@@ -7,15 +7,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.flutter import CHROMIUM_ARGS, FlutterPage
 from tests.support.postgres import free_port
+from verification.synth.video import write_y4m
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -103,6 +107,33 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@contextmanager
+def camera_browser(frames: list[Image.Image], folder: Path) -> Iterator[Browser]:
+    """Chromium whose (fake) camera films `frames`, looped; microphone is a beep."""
+    video = folder / "camera.y4m"
+    write_y4m(frames, video)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def phone(browser: Browser, servers: Servers, name: str) -> tuple[FlutterPage, Any]:
+    """A phone-sized page allowed to use the camera; returns it and its context."""
+    context = browser.new_context(
+        viewport={"width": 412, "height": 860}, permissions=["camera", "microphone"]
+    )
+    return FlutterPage(context.new_page(), servers.app_url, ARTIFACTS / name), context
 
 
 @pytest.fixture

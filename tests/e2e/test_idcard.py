@@ -7,15 +7,13 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from mobile import ids
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM, Servers
-from tests.e2e.flutter import CHROMIUM_ARGS, FlutterPage
+from tests.e2e.conftest import Servers, camera_browser, phone
 from tests.e2e.test_accounts import register_by_api, unique_id_number
 from verification.idcard.idnumber import parse
 from verification.synth import idcard as synth
-from verification.synth.video import write_y4m
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +22,7 @@ ID_NUMBER = unique_id_number()
 
 
 @pytest.fixture(scope="module")
-def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def card_camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Chromium whose camera films a photo of this candidate's card."""
     info = parse(ID_NUMBER)
     rng = random.Random(21)
@@ -37,30 +35,15 @@ def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser
         id_number=info.number,
     )
     photo = synth.photograph(synth.render_card(fields, rng=rng), rng=rng, card_share=0.8)
-    video = tmp_path_factory.mktemp("camera") / "card.y4m"
-    write_y4m([photo] * 5, video)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
+    with camera_browser([photo] * 5, tmp_path_factory.mktemp("camera")) as browser:
         yield browser
-        browser.close()
 
 
 def test_the_camera_photo_fills_the_form_and_is_confirmed(
-    camera_browser: Browser, servers: Servers
+    card_camera: Browser, servers: Servers
 ) -> None:
     register_by_api(servers, id_number=ID_NUMBER, password="mima2026", name=NAME)
-    context = camera_browser.new_context(
-        viewport={"width": 412, "height": 860}, permissions=["camera"]
-    )
-    app = FlutterPage(context.new_page(), servers.app_url, ARTIFACTS / "test_idcard")
+    app, context = phone(card_camera, servers, "test_idcard")
     try:
         app.open("/login")
         app.fill(ids.LOGIN_ACCOUNT, ID_NUMBER)
