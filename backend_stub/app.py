@@ -14,7 +14,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backend_stub.config import Settings, get_settings
 from backend_stub.db import Database
 from backend_stub.errors import FIELD_LABELS
-from backend_stub.routes import accounts, auth, health, idcard, photo, reference, sandbox, sms
+from backend_stub.routes import (
+    accounts,
+    auth,
+    health,
+    idcard,
+    liveness,
+    photo,
+    reference,
+    sandbox,
+    sms,
+)
 from backend_stub.sms import OutboxSender, SmsSender
 from backend_stub.storage import MediaStore
 from backend_stub.verify import Verifier
@@ -37,7 +47,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.state.media = MediaStore(settings.media_dir)
     app.state.verifier = Verifier(settings.VERIFY_WORKERS)
 
-    for module in (health, reference, sms, accounts, auth, idcard, photo):
+    for module in (health, reference, sms, accounts, auth, idcard, liveness, photo):
         app.include_router(module.router)
     if settings.SMS_SANDBOX:
         app.include_router(sandbox.router)

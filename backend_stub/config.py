@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     FACE_REVIEW_BAND: float = 0.06
     PHOTO_PROFILE: str = "hubei"
 
+    # Live check: digits per challenge, how long they are valid, failures before the
+    # candidate must confirm on site, the video size limit, and the speech recogniser's
+    # model directory (faster-whisper format with a SHA256SUMS file; unset: a person
+    # checks the digits of every clip that passes the automatic checks).
+    LIVE_DIGITS: int = 4
+    LIVE_CHALLENGE_TTL_SECONDS: int = 5 * 60
+    LIVE_MAX_FAILURES: int = 3
+    LIVE_MAX_VIDEO_BYTES: int = 20 * 1024 * 1024
+    ASR_MODEL_DIR: str | None = None
+
     @property
     def media_dir(self) -> Path:
         """Private uploads (ID photos, videos): never under a public path."""

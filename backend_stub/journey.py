@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from backend_stub.models import Candidate, IdCardSubmission, StandardPhoto
+from backend_stub.models import Candidate, IdCardSubmission, LiveAttempt, StandardPhoto
 from backend_stub.schemas import JourneyStep
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -38,6 +38,16 @@ def completed(candidate: Candidate) -> set[str]:
         .limit(1)
     ):
         done.add("idcard")
+    # The candidate's part is done once a clip passed or waits for a person's decision.
+    if session is not None and session.scalar(
+        select(LiveAttempt.id)
+        .where(
+            LiveAttempt.candidate_id == candidate.id,
+            LiveAttempt.verdict.in_(("pass", "review")),
+        )
+        .limit(1)
+    ):
+        done.add("liveness")
     if session is not None and session.scalar(
         select(StandardPhoto.id).where(StandardPhoto.candidate_id == candidate.id).limit(1)
     ):

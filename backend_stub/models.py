@@ -125,3 +125,36 @@ class StandardPhoto(Base):
     face_distance: Mapped[float | None]
     # "match", or "review" when a person at the exam office must compare the faces.
     face_verdict: Mapped[str] = mapped_column(String(16))
+
+
+class LiveChallenge(Base):
+    """Digits issued for one live-check attempt: bound to the candidate, valid five
+    minutes, usable once."""
+
+    __tablename__ = "live_challenge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    digits: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LiveAttempt(Base):
+    """One uploaded live-check video and its verdict (pass / fail / review)."""
+
+    __tablename__ = "live_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("live_challenge.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    video_key: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    measurements: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -12,6 +12,7 @@ from mobile.services.api import ApiError
 from mobile.state import AppState
 from mobile.views import (
     idcard,
+    liveness,
     login,
     photo,
     profile,
@@ -37,6 +38,7 @@ ROUTES: dict[str, tuple[Builder, bool, bool]] = {
     reset_password.ROUTE: (reset_password.build, False, False),
     profile.ROUTE: (profile.build, True, False),
     idcard.ROUTE: (idcard.build, True, False),
+    liveness.ROUTE: (liveness.build, True, False),
     photo.ROUTE: (photo.build, True, False),
 }
 

@@ -80,3 +80,15 @@ LOGOUT = "logout"
 def journey_step(key: str) -> str:
     """Identifier of one step row on 个人中心 (e.g. "journey-account")."""
     return f"journey-{key}"
+
+
+# 人脸识别
+LIVE_DIGITS = "live-digits"
+LIVE_ATTEMPTS = "live-attempts"
+LIVE_CAMERA = "live-camera"
+LIVE_RECORD = "live-record"
+LIVE_PICK = "live-pick"
+LIVE_PROGRESS = "live-progress"
+LIVE_RESULT = "live-result"
+LIVE_STATUS = "live-status"
+LIVE_RETRY = "live-retry"

@@ -99,6 +99,29 @@ def _face(args: argparse.Namespace) -> int:
     return 0
 
 
+def _liveness(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from verification import liveness
+    from verification.errors import VerificationError
+
+    try:
+        result = liveness.check_video(
+            Path(args.video).read_bytes(),
+            args.digits,
+            Path(args.portrait).read_bytes(),
+            args.model,
+            args.threshold,
+        )
+    except VerificationError as exc:
+        print(
+            json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
+        )
+        return 1
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
+    return 0 if result["verdict"] != "fail" else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
@@ -125,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     face.add_argument("--json", action="store_true", help="one line of JSON")
     face.set_defaults(handler=_face)
 
+    live = commands.add_parser("liveness", help="live check of a digit-reading video")
+    live.add_argument("video")
+    live.add_argument("--digits", required=True, help="the digits the candidate was asked to read")
+    live.add_argument("--portrait", required=True, help="the ID-card portrait (image file)")
+    live.add_argument("--model", default=None, help="faster-whisper model directory (SHA256SUMS)")
+    live.add_argument("--threshold", type=float, default=0.6)
+    live.add_argument("--json", action="store_true", help="one line of JSON")
+    live.set_defaults(handler=_liveness)
     photo = commands.add_parser("photo", help="check or fix a standard e-photo (证件照)")
     actions = photo.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (

@@ -208,7 +208,9 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640, upsample: int = 1) -> li
                 (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR
             )
         )
-    locations = face_recognition.face_locations(small, number_of_times_to_upsample=upsample, model="hog")
+    locations = face_recognition.face_locations(
+        small, number_of_times_to_upsample=upsample, model="hog"
+    )
     landmarks = (
         face_recognition.face_landmarks(small, locations, model="small") if locations else []
     )

@@ -201,13 +201,28 @@ class ApiClient:
     async def upload_idcard(
         self, front: bytes, *, on_progress: Callable[[float], Awaitable[None]] | None = None
     ) -> IdCardReading:
-        """Send the photo (multipart, in chunks so progress can be shown) and read the result."""
+        """Send the photo and read the result."""
+        data = await self._upload(
+            "/api/idcard", "front", "card.jpg", "image/jpeg", front, on_progress
+        )
+        return IdCardReading.model_validate(data)
+
+    async def _upload(
+        self,
+        path: str,
+        field: str,
+        filename: str,
+        content_type: str,
+        payload: bytes,
+        on_progress: Callable[[float], Awaitable[None]] | None,
+    ) -> Any:
+        """One file as multipart, sent in chunks so progress can be shown."""
         boundary = secrets.token_hex(16)
         head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="front"; filename="card.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
         ).encode()
-        body = head + front + f"\r\n--{boundary}--\r\n".encode()
+        body = head + payload + f"\r\n--{boundary}--\r\n".encode()
         chunk = 64 * 1024
 
         async def stream() -> AsyncIterator[bytes]:
@@ -216,9 +231,9 @@ class ApiClient:
                 if on_progress is not None:
                     await on_progress(min(1.0, (start + chunk) / len(body)))
 
-        data = await self._call(
+        return await self._call(
             "POST",
-            "/api/idcard",
+            path,
             content=stream(),
             headers={
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
@@ -226,7 +241,31 @@ class ApiClient:
             },
             timeout=120.0,
         )
-        return IdCardReading.model_validate(data)
+
+    async def liveness(self) -> dict[str, Any]:
+        """Status (todo / passed / review / on_site), attempts left, past verdicts."""
+        return await self._call("GET", "/api/liveness")
+
+    async def new_challenge(self) -> dict[str, Any]:
+        """Fresh digits to read aloud (valid five minutes, one upload)."""
+        return await self._call("POST", "/api/liveness/challenge")
+
+    async def upload_liveness(
+        self,
+        challenge_id: int,
+        video: bytes,
+        *,
+        on_progress: Callable[[float], Awaitable[None]] | None = None,
+    ) -> dict[str, Any]:
+        kind = "video/webm" if video[:4] == b"\x1aE\xdf\xa3" else "video/mp4"
+        return await self._upload(
+            f"/api/liveness/{challenge_id}/video",
+            "video",
+            "clip.webm" if kind == "video/webm" else "clip.mp4",
+            kind,
+            video,
+            on_progress,
+        )
 
     async def confirm_idcard(self, submission_id: int, fields: dict[str, Any]) -> IdCardReading:
         data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)

@@ -12,7 +12,7 @@ from mobile.views.common import PRIMARY, Banner, Navigate, go, primary_button, s
 ROUTE = "/me"
 
 # Journey steps that have a screen so far.
-SCREENS = {"idcard": "/idcard", "photo": "/photo"}
+SCREENS = {"idcard": "/idcard", "liveness": "/liveness", "photo": "/photo"}
 KINDS = {"new": "新生", "enrolled": "在籍考生"}
 STATUS_ICONS = {
     "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),

@@ -110,10 +110,13 @@ def browser() -> Iterator[Browser]:
 
 
 @contextmanager
-def camera_browser(frames: list[Image.Image], folder: Path) -> Iterator[Browser]:
-    """Chromium whose (fake) camera films `frames`, looped; microphone is a beep."""
+def camera_browser(
+    frames: list[Image.Image], folder: Path, *, fps: int = 10, sound: Path | None = None
+) -> Iterator[Browser]:
+    """Chromium whose (fake) camera films `frames`, looped; its microphone plays `sound`
+    (a WAV file, looped) or beeps."""
     video = folder / "camera.y4m"
-    write_y4m(frames, video)
+    write_y4m(frames, video, fps=fps)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -122,6 +125,7 @@ def camera_browser(frames: list[Image.Image], folder: Path) -> Iterator[Browser]
                 "--use-fake-device-for-media-stream",
                 "--use-fake-ui-for-media-stream",
                 f"--use-file-for-fake-video-capture={video}",
+                *([f"--use-file-for-fake-audio-capture={sound}"] if sound else []),
             ],
         )
         yield browser

@@ -1,0 +1,228 @@
+"""人脸识别: read the server's digits aloud on camera; the verdict in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import flet as ft
+
+from mobile import ids
+from mobile.services.api import ApiError
+from mobile.state import AppState
+from mobile.views.camera import CameraPanel, guide_frame
+from mobile.views.common import (
+    PRIMARY,
+    Banner,
+    Navigate,
+    link_button,
+    screen,
+    semantic,
+    set_busy,
+    step_indicator,
+)
+
+ROUTE = "/liveness"
+MAX_SECONDS = 6  # recording stops by itself; the backend accepts 2–10 s
+VERDICT_TEXT = {
+    "pass": "人脸识别通过。",
+    "review": "视频已提交，系统无法自动确认全部项目，将由考试机构人工审核，请留意审核结果。",
+    "fail": "人脸识别未通过：",
+}
+
+
+def _spaced(digits: str) -> str:
+    return "  ".join(digits)
+
+
+def build(state: AppState, navigate: Navigate) -> ft.View:
+    error = Banner(ids.FORM_ERROR)
+    status = Banner(ids.LIVE_STATUS, error=False)
+    result = Banner(ids.LIVE_RESULT)
+    digits_text = ft.Text("", size=44, weight=ft.FontWeight.BOLD, color=PRIMARY)
+    attempts_text = ft.Text("", size=14, color=ft.Colors.BLUE_GREY_700)
+    digits_card = ft.Container(
+        ft.Column(
+            [
+                ft.Text("请正对镜头，用普通话读出以下数字：", size=15),
+                semantic(ids.LIVE_DIGITS, digits_text),
+                semantic(ids.LIVE_ATTEMPTS, attempts_text),
+            ],
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            spacing=6,
+        ),
+        padding=14,
+        border_radius=12,
+        bgcolor=ft.Colors.BLUE_50,
+        visible=False,
+    )
+    progress = ft.ProgressBar(value=0, color=PRIMARY, bgcolor=ft.Colors.BLUE_GREY_100)
+    progress_text = ft.Text("", size=14)
+    progress_box = semantic(
+        ids.LIVE_PROGRESS, ft.Column([progress_text, progress], spacing=8), visible=False
+    )
+    body = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False)
+    current: dict[str, Any] = {"challenge": None, "recording": False, "timer": None}
+
+    async def upload(data: bytes) -> None:
+        challenge = current["challenge"]
+        if challenge is None:
+            return
+        error.clear()
+        body.visible = False
+        body.update()
+        progress.value = 0
+        progress_text.value = "正在上传… 0%"
+        progress_box.visible = True
+        progress_box.update()
+
+        async def on_progress(share: float) -> None:
+            progress.value = share * 0.9
+            progress_text.value = (
+                f"正在上传… {round(share * 100)}%" if share < 1 else "正在比对，请稍候…"
+            )
+            progress.update()
+            progress_text.update()
+
+        try:
+            attempt = await state.api.upload_liveness(
+                challenge["id"], data, on_progress=on_progress
+            )
+        except ApiError as exc:
+            progress_box.visible = False
+            progress_box.update()
+            body.visible = True
+            body.update()
+            error.show(exc.message)
+            if exc.code in ("challenge_expired", "challenge_used"):
+                await refresh()
+            return
+        progress_box.visible = False
+        progress_box.update()
+        await show_verdict(attempt)
+
+    async def show_verdict(attempt: dict[str, Any]) -> None:
+        verdict = attempt["verdict"]
+        text = VERDICT_TEXT[verdict]
+        if verdict == "fail":
+            text += "".join(f"\n· {r['message']}" for r in attempt["reasons"])
+        result.tone(verdict == "fail")
+        result.show(text)
+        overview = await state.api.liveness()
+        digits_card.visible = False
+        digits_card.update()
+        if verdict == "fail" and overview["status"] == "todo":
+            retry.visible = True
+            retry.content.content.value = f"重新录制（还可尝试 {overview['attempts_left']} 次）"  # type: ignore[union-attr]
+            retry.update()
+        elif overview["status"] == "on_site":  # the third failure: say what happens now
+            status.tone(True)
+            status.show(overview["message"])
+
+    panel = CameraPanel(
+        ids=(ids.LIVE_CAMERA, ids.LIVE_RECORD, ids.LIVE_PICK),
+        shutter_label="开始录制",
+        pick_label="选择已录好的视频",
+        guide=guide_frame(170, 220, radius=110),
+        hint="脸部放入框内，光线充足，读完数字后点击停止",
+        front=True,
+        on_file=upload,
+        no_camera="未检测到可用的摄像头，请用手机录制朗读数字的视频后选择上传。",
+        file_type=ft.FilePickerFileType.VIDEO,
+        audio=True,
+        height=300,
+    )
+    shutter_text = panel.shutter.content.content  # type: ignore[union-attr]
+
+    async def stop() -> None:
+        if not current["recording"]:
+            return
+        current["recording"] = False
+        set_busy(panel.shutter, True)
+        try:
+            data = await panel.camera.stop_video_recording()
+        except Exception:  # The camera plugin reports failures as plain errors.
+            error.show("录制失败，请重试，或选择已录好的视频。")
+            return
+        finally:
+            shutter_text.value = "开始录制"
+            set_busy(panel.shutter, False)
+        await upload(data)
+
+    async def record(_e: Any) -> None:
+        if current["recording"]:
+            if current["timer"] is not None:
+                current["timer"].cancel()
+            await stop()
+            return
+        error.clear()
+        try:
+            await panel.camera.start_video_recording()
+        except Exception:
+            error.show("无法开始录制，请检查摄像头和麦克风权限，或选择已录好的视频。")
+            return
+        current["recording"] = True
+        shutter_text.value = "停止录制"
+        panel.shutter.update()
+
+        async def auto_stop() -> None:
+            await asyncio.sleep(MAX_SECONDS)
+            await stop()
+
+        current["timer"] = asyncio.create_task(auto_stop())
+
+    panel.on_shutter(record)
+
+    async def refresh(_e: Any = None) -> None:
+        """Show where the candidate stands; issue digits when another attempt is allowed."""
+        retry.visible = False
+        result.clear()
+        try:
+            overview = await state.api.liveness()
+            if overview["status"] != "todo":
+                status.tone(overview["status"] == "on_site")
+                status.show(overview["message"])
+                body.visible = False
+                digits_card.visible = False
+                for control in (body, digits_card, retry):
+                    control.update()
+                return
+            challenge = await state.api.new_challenge()
+        except ApiError as exc:
+            error.show(exc.message)
+            return
+        current["challenge"] = challenge
+        digits_text.value = _spaced(challenge["digits"])
+        attempts_text.value = f"数字5分钟内有效 · 还可尝试 {challenge['attempts_left']} 次"
+        digits_card.visible = True
+        body.visible = True
+        for control in (digits_card, body, retry):
+            control.update()
+        await panel.open()
+
+    retry = link_button(ids.LIVE_RETRY, "重新录制", refresh)
+    retry.visible = False
+    body.controls = panel.controls
+    view = screen(
+        ROUTE,
+        "人脸识别",
+        [
+            step_indicator(3, 8, "人脸识别"),
+            ft.Text(
+                "录制一段 3-6 秒的视频：正对镜头，读出屏幕上的数字。系统将检测是否本人操作，"
+                "并与身份证照片比对。共有3次机会，未通过需到现场确认。",
+                size=14,
+                color=ft.Colors.BLUE_GREY_700,
+            ),
+            status.control,
+            digits_card,
+            error.control,
+            body,
+            progress_box,
+            result.control,
+            retry,
+        ],
+    )
+    view.services = [panel.picker]
+    view.data = refresh
+    return view

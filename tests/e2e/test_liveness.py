@@ -1,0 +1,92 @@
+"""人脸识别, end to end: Chromium's fake camera films the talking person and its fake
+microphone reads digits; the app records, uploads and shows the verdict."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser
+
+from mobile import ids
+from tests.backend.factories import card_photo, confirmable_fields
+from tests.e2e.conftest import Servers, camera_browser, phone
+from tests.e2e.test_accounts import register_by_api, unique_id_number
+from tests.support import clips
+from verification.synth import clip
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def talking_camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    folder = tmp_path_factory.mktemp("camera")
+    frames, fps = clip.talking_frames(4.0)
+    sound = folder / "digits.wav"
+    speech = clip.fit_audio(clip.digit_speech("3729", pause=0.3), 4.0)
+    with wave.open(str(sound), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(clip.RATE)
+        out.writeframes((np.clip(speech, -1, 1) * 32767).astype(np.int16).tobytes())
+    images = [Image.fromarray(f) for f in frames]
+    with camera_browser(images, folder, fps=fps, sound=sound) as browser:
+        yield browser
+
+
+def candidate_with_card(servers: Servers) -> tuple[str, dict[str, str]]:
+    id_number = unique_id_number()
+    register_by_api(servers, id_number=id_number, password="mima2026", name="李明")
+    token = httpx.post(
+        f"{servers.api_url}/api/auth/login", json={"account": id_number, "password": "mima2026"}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    front = card_photo(name="李明", id_number=id_number, portrait=clips.talking_portrait())
+    reading = httpx.post(
+        f"{servers.api_url}/api/idcard",
+        files={"front": ("c.jpg", front, "image/jpeg")},
+        headers=headers,
+        timeout=120,
+    ).json()
+    confirm = httpx.post(
+        f"{servers.api_url}/api/idcard/{reading['id']}/confirm",
+        json=confirmable_fields(reading["result"]),
+        headers=headers,
+    )
+    assert confirm.status_code == 200, confirm.text
+    return id_number, headers
+
+
+def test_a_recorded_clip_is_uploaded_and_its_verdict_shown(
+    talking_camera: Browser, servers: Servers
+) -> None:
+    id_number, headers = candidate_with_card(servers)
+    app, context = phone(talking_camera, servers, "test_liveness")
+    try:
+        app.open("/login")
+        app.fill(ids.LOGIN_ACCOUNT, id_number)
+        app.fill(ids.LOGIN_PASSWORD, "mima2026")
+        app.click(ids.LOGIN_SUBMIT)
+        app.click(ids.PROFILE_GO_NEXT)
+        digits = app.wait_for_text(ids.LIVE_DIGITS, " ")
+        assert len(digits.replace(" ", "")) == 4
+        assert "还可尝试 3 次" in app.text(ids.LIVE_ATTEMPTS)
+        app.page.wait_for_timeout(2500)  # the preview starts
+        app.screenshot("01-digits")
+        app.click(ids.LIVE_RECORD)
+        app.page.wait_for_timeout(4500)
+        app.click(ids.LIVE_RECORD)  # stop
+        verdict = app.wait_for_text(ids.LIVE_RESULT, "人工审核", timeout=120_000)
+        app.screenshot("02-verdict")
+        assert "考试机构" in verdict
+        state = httpx.get(f"{servers.api_url}/api/liveness", headers=headers).json()
+        assert state["status"] == "review"
+        m = state["attempts"][0]["measurements"]
+        assert m["face_presence"] >= 0.8 and m["speech_s"] > 0.5
+        assert m["face_distance"] < 0.6
+    finally:
+        context.close()
