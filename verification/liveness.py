@@ -111,7 +111,10 @@ def decode(data: bytes) -> Clip:
                 "视频中没有声音，请允许使用麦克风后重新录制。", code="video_no_audio_track"
             )
         vstream, astream = container.streams.video[0], container.streams.audio[0]
-        vstream.thread_type = "AUTO"
+        # Frames are analysed at 480 px: the deblocking filter is wasted work (a third of
+        # H.264 decoding time), and one thread per clip costs least CPU overall.
+        vstream.thread_type = "SLICE"
+        vstream.codec_context.options = {"skip_loop_filter": "all"}
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         frames: list[tuple[float, np.ndarray]] = []
         chunks: list[np.ndarray] = []

@@ -176,3 +176,22 @@ def test_a_recogniser_is_only_loaded_from_a_verified_model(tmp_path: Path) -> No
     (tmp_path / "SHA256SUMS").write_text("0" * 64 + "  model.bin\n")
     with pytest.raises(liveness.MissingDependency):
         liveness.verify_manifest(tmp_path)
+
+
+def test_cli_prints_the_verdict_as_json(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    video, portrait = tmp_path / "v.mp4", tmp_path / "p.jpg"
+    video.write_bytes(clips.talking())
+    clips.talking_portrait().save(portrait)
+    done = subprocess.run(
+        [sys.executable, "-m", "verification", "liveness", str(video), "--digits", "3729",
+         "--portrait", str(portrait), "--json"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["verdict"] == "review"
+    assert result["measurements"]["face_distance"] < 0.6
