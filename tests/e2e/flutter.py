@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,8 +29,18 @@ class FlutterPage:
         self.page.goto(self.base_url + route)
         placeholder = self.page.locator("flt-semantics-placeholder")
         placeholder.wait_for(state="attached", timeout=60_000)
-        # Flutter builds its accessibility tree only once asked to.
-        placeholder.dispatch_event("click")
+        # Flutter builds its accessibility tree only once asked to. On a busy machine the
+        # first ask can come before Flutter listens: ask again until the tree appears.
+        tree = self.page.locator("[flt-semantics-identifier]").first
+        for _ in range(6):
+            if placeholder.count():
+                placeholder.dispatch_event("click")
+            try:
+                tree.wait_for(state="attached", timeout=10_000)
+                return
+            except PlaywrightTimeout:
+                continue
+        raise AssertionError(f"the app at {route} built no accessibility tree in 60 s")
 
     def control(self, identifier: str) -> Locator:
         return self.page.locator(f'[flt-semantics-identifier="{identifier}"]').first
