@@ -108,7 +108,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             text += "".join(f"\n· {r['message']}" for r in attempt["reasons"])
         result.tone(verdict == "fail")
         result.show(text)
-        overview = await state.api.liveness()
+        try:
+            overview = await state.api.liveness()
+        except ApiError as exc:
+            error.show(exc.message)
+            return
         digits_card.visible = False
         digits_card.update()
         if verdict == "fail" and overview["status"] == "todo":
