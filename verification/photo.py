@@ -429,8 +429,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
         image.draft("RGB", (spec.width * 2, spec.height * 2))
     rgb = load_upright(image, sniff(data) or "").rgb
     image = Image.fromarray(rgb)
-    # A portrait's face is large: look without upsampling first, closer only if needed.
-    faces = find_faces(rgb, upsample=0) or find_faces(rgb)
+    faces = find_faces(rgb)
     if not faces:
         raise CannotFix(MESSAGES["no_face"], code="no_face")
     if len(faces) > 1:
@@ -447,7 +446,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
             fillcolor=tuple(int(c) for c in bg),
         )
         rgb = np.asarray(image)
-        faces = find_faces(rgb, upsample=0) or faces
+        faces = find_faces(rgb) or faces
         face = max(faces, key=lambda f: f.height)
     crown = head_top(rgb, face, bg)
     head = face.bottom - crown
