@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
 from backend_stub.db import utcnow
@@ -38,6 +38,8 @@ class ChallengeOut(BaseModel):
 
 
 class AttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     created_at: datetime
     verdict: str
@@ -98,16 +100,7 @@ def liveness_out(session: SessionDep, candidate: Candidate, max_failures: int) -
         status=state,
         message=STATUS_TEXT[state],
         attempts_left=max(0, max_failures - failures(session, candidate.id)),
-        attempts=[
-            AttemptOut(
-                id=a.id,
-                created_at=a.created_at,
-                verdict=a.verdict,
-                reasons=a.reasons,
-                measurements=a.measurements,
-            )
-            for a in attempts
-        ],
+        attempts=[AttemptOut.model_validate(a) for a in attempts],
     )
 
 
@@ -222,10 +215,4 @@ async def upload_video(
     )
     session.add(attempt)
     session.commit()
-    return AttemptOut(
-        id=attempt.id,
-        created_at=attempt.created_at,
-        verdict=attempt.verdict,
-        reasons=attempt.reasons,
-        measurements=attempt.measurements,
-    )
+    return AttemptOut.model_validate(attempt)

@@ -8,7 +8,7 @@ from typing import Any
 
 import flet as ft
 
-from mobile.views.common import primary_button, semantic
+from mobile.views.common import primary_button, semantic, set_busy
 
 OnFile = Callable[[bytes], Awaitable[None]]
 
@@ -93,6 +93,23 @@ class CameraPanel:
 
     def on_shutter(self, handler: Callable[[Any], Awaitable[None]]) -> None:
         self.shutter.content.on_click = handler  # type: ignore[union-attr]
+
+    def shoot_photos(self, on_photo: OnFile, on_error: Callable[[], None]) -> None:
+        """Make the shutter take a still and hand it to `on_photo` (`on_error` if the
+        camera fails); the button is disabled while the camera works."""
+
+        async def shoot(_e: Any = None) -> None:
+            set_busy(self.shutter, True)
+            try:
+                data = await self.take_picture()
+            except Exception:  # The camera plugin reports failures as plain errors.
+                on_error()
+                return
+            finally:
+                set_busy(self.shutter, False)
+            await on_photo(data)
+
+        self.on_shutter(shoot)
 
     @property
     def controls(self) -> list[ft.Control]:

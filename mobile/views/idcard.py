@@ -18,7 +18,6 @@ from mobile.views.common import (
     primary_button,
     screen,
     semantic,
-    set_busy,
     step_indicator,
 )
 
@@ -64,18 +63,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         no_camera="未检测到可用的摄像头，请从相册选择身份证照片。",
     )
 
-    async def take_photo(_e: Any = None) -> None:
-        set_busy(panel.shutter, True)
-        try:
-            data = await panel.take_picture()
-        except Exception:  # The camera plugin reports failures as plain errors.
-            error.show("拍照失败，请重试，或从相册选择照片。")
-            return
-        finally:
-            set_busy(panel.shutter, False)
-        await upload(data)
-
-    panel.on_shutter(take_photo)
+    panel.shoot_photos(upload, lambda: error.show("拍照失败，请重试，或从相册选择照片。"))
 
     async def show_capture(*_args: Any) -> None:
         body.controls = panel.controls

@@ -92,18 +92,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         height=320,
     )
 
-    async def take_photo(_e: Any) -> None:
-        set_busy(panel.shutter, True)
-        try:
-            data = await panel.take_picture()
-        except Exception:  # The camera plugin reports failures as plain errors.
-            error.show("拍照失败，请重试，或选择已拍好的照片。")
-            return
-        finally:
-            set_busy(panel.shutter, False)
-        await chosen(data)
-
-    panel.on_shutter(take_photo)
+    panel.shoot_photos(chosen, lambda: error.show("拍照失败，请重试，或选择已拍好的照片。"))
 
     async def fix(_e: Any) -> None:
         if current["photo"] is None:
