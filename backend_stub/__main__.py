@@ -7,7 +7,7 @@ import logging
 
 import uvicorn
 
-from backend_stub import demo
+from backend_stub import catalog, demo
 from backend_stub.app import create_app
 from backend_stub.config import get_settings
 from backend_stub.migrate import upgrade
@@ -26,6 +26,7 @@ def main() -> None:
     app = create_app(settings)
     with app.state.db.sessionmaker() as session:
         demo.seed(session)
+        catalog.seed_demo(session)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,20 +12,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend_stub import orders
 from backend_stub.config import Settings, get_settings
 from backend_stub.db import Database
 from backend_stub.errors import FIELD_LABELS
+from backend_stub.payments import PaymentProvider, SandboxProvider
 from backend_stub.routes import (
     accounts,
     auth,
+    enrollment,
     health,
     idcard,
     liveness,
+    payments,
     photo,
     reference,
     sandbox,
     sms,
 )
+from backend_stub.routes import orders as order_routes
 from backend_stub.sms import OutboxSender, SmsSender
 from backend_stub.storage import MediaStore
 from backend_stub.verify import Verifier
@@ -37,7 +43,9 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_orders(app))
         yield
+        sweeper.cancel()
         app.state.verifier.close()
 
     app = FastAPI(title="自考报名 API", version="0.1.0", lifespan=lifespan)
@@ -46,8 +54,21 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.state.sms_sender = sms_sender or OutboxSender()
     app.state.media = MediaStore(settings.media_dir)
     app.state.verifier = Verifier(settings.VERIFY_WORKERS)
+    app.state.payments = payment_provider(settings, app.state.db)
 
-    for module in (health, reference, sms, accounts, auth, idcard, liveness, photo):
+    for module in (
+        health,
+        reference,
+        sms,
+        accounts,
+        auth,
+        idcard,
+        liveness,
+        photo,
+        enrollment,
+        order_routes,
+        payments,
+    ):
         app.include_router(module.router)
     if settings.SMS_SANDBOX:
         app.include_router(sandbox.router)
@@ -56,6 +77,34 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
+
+
+def payment_provider(settings: Settings, db: Database) -> PaymentProvider:
+    if settings.PAYMENT_PROVIDER != "sandbox":
+        raise ValueError(f"unknown PAYMENT_PROVIDER {settings.PAYMENT_PROVIDER!r}")
+    return SandboxProvider(
+        db,
+        settings.DATA_DIR / "keys" / "sandbox-pay-ed25519.pem",
+        max_age_seconds=settings.PAYMENT_NOTIFY_MAX_AGE_SECONDS,
+    )
+
+
+async def _sweep_orders(app: FastAPI) -> None:
+    """Lapse unpaid orders past their 24 hours and give their seats back, every minute."""
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.ORDER_SWEEP_SECONDS)
+        try:
+            await asyncio.to_thread(_sweep_once, app)
+        except Exception as exc:  # keep sweeping; the next round retries
+            log.error("order sweep failed: %s", type(exc).__name__)
+
+
+def _sweep_once(app: FastAPI) -> None:
+    with app.state.db.sessionmaker() as session:
+        lapsed = orders.sweep_lapsed(session, app.state.payments)
+    if lapsed:
+        log.info("lapsed %d unpaid orders", lapsed)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

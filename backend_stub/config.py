@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     LIVE_MAX_VIDEO_BYTES: int = 20 * 1024 * 1024
     ASR_MODEL_DIR: str | None = None
 
+    # Orders and payment. Fees in fen. The sandbox provider (a cashier page and signed
+    # notifications inside this service) is the only one built in.
+    PAYMENT_PROVIDER: str = "sandbox"
+    PAYEE: str = "新疆维吾尔自治区教育考试院"
+    CARD_FEE_FEN: int = 2000
+    ORDER_TTL_SECONDS: int = 24 * 3600
+    ORDER_SWEEP_SECONDS: int = 60
+    PAYMENT_CODE_TTL_SECONDS: int = 3 * 60
+    PAYMENT_NOTIFY_MAX_AGE_SECONDS: int = 5 * 60
+    DOCUMENT_LINK_TTL_SECONDS: int = 60
+    # The address phones reach this service at (QR codes and download links carry it);
+    # empty: the address the request came in on.
+    PUBLIC_URL: str = ""
+
     @property
     def media_dir(self) -> Path:
         """Private uploads (ID photos, videos): never under a public path."""

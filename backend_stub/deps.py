@@ -11,10 +11,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend_stub import catalog, orders
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
 from backend_stub.errors import ApiError
-from backend_stub.models import AuthSession, Candidate
+from backend_stub.models import AuthSession, Candidate, ExamSession, Order
+from backend_stub.payments import PaymentProvider
 from backend_stub.security import new_token, token_digest
 from backend_stub.sms import SmsSender
 
@@ -82,3 +84,36 @@ def open_session(
     )
     session.add(auth)
     return token, auth
+
+
+def get_payments(request: Request) -> PaymentProvider:
+    return request.app.state.payments
+
+
+PaymentsDep = Annotated[PaymentProvider, Depends(get_payments)]
+
+
+def current_exam(session: SessionDep) -> ExamSession:
+    exam = catalog.current_session(session)
+    if exam is None:
+        raise ApiError(404, "no_exam_session", "暂无开放报考的考试。")
+    return exam
+
+
+CurrentExam = Annotated[ExamSession, Depends(current_exam)]
+
+
+def owned_order(
+    order_id: int, candidate: CurrentCandidate, session: SessionDep, payments: PaymentsDep
+) -> Order:
+    """The candidate's own order (another candidate's is simply not found), lapsed if
+    its 24 hours are over."""
+    order = session.get(Order, order_id)
+    if order is None or order.candidate_id != candidate.id:
+        raise ApiError(404, "order_not_found", "找不到这个订单。")
+    if order.status == "pending" and order.expires_at <= utcnow():
+        order = orders.close_order(session, order, payments, "lapsed")
+    return order
+
+
+OwnedOrder = Annotated[Order, Depends(owned_order)]

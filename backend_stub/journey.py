@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from backend_stub.models import Candidate, IdCardSubmission, LiveAttempt, StandardPhoto
+from backend_stub.models import Candidate, IdCardSubmission, LiveAttempt, Order, StandardPhoto
 from backend_stub.schemas import JourneyStep
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -22,6 +22,10 @@ STEPS: tuple[tuple[str, str], ...] = (
 _DETAILS = {
     "idcard": "请拍摄身份证人像面，系统将自动识别并填写信息。",
     "liveness": "请录制一段朗读数字的短视频，完成人脸识别。",
+    "review": "身份信息已提交，等待考试机构审核；审核期间可先选择考点和课程。",
+    "enrollment": "请选择考点、专业和课程，确认后生成订单。",
+    "payment": "请在24小时内扫码缴费，逾期订单失效。",
+    "documents": "可下载报考回执单和准考证。",
 }
 
 
@@ -52,6 +56,14 @@ def completed(candidate: Candidate) -> set[str]:
         select(StandardPhoto.id).where(StandardPhoto.candidate_id == candidate.id).limit(1)
     ):
         done.add("photo")
+    if session is not None:
+        statuses = set(
+            session.scalars(select(Order.status).where(Order.candidate_id == candidate.id))
+        )
+        if statuses & {"pending", "paid"}:
+            done.add("enrollment")
+        if "paid" in statuses:
+            done.add("payment")
     return done
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend_stub.db import Base, utcnow
@@ -158,3 +158,212 @@ class LiveAttempt(Base):
     verdict: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     measurements: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ExamSession(Base):
+    """An exam sitting (e.g. 2027年4月) with its registration window."""
+
+    __tablename__ = "exam_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    # When 准考证 can be printed.
+    tickets_from: Mapped[datetime]
+
+
+class ExamSite(Base):
+    """An exam site of a session, with its seats: `reserved` only moves by one in a
+    conditional UPDATE, so concurrent orders can never take more than `capacity`."""
+
+    __tablename__ = "exam_site"
+    __table_args__ = (UniqueConstraint("session_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    district: Mapped[str] = mapped_column(String(8))
+    county: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(128))
+    capacity: Mapped[int]
+    reserved: Mapped[int] = mapped_column(default=0)
+    # Seat numbers handed out so far (never reused, also after a cancellation).
+    seats_numbered: Mapped[int] = mapped_column(default=0)
+
+
+class Major(Base):
+    """专业 of a session's plan."""
+
+    __tablename__ = "major"
+    __table_args__ = (UniqueConstraint("session_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    school: Mapped[str] = mapped_column(String(64))
+    standard: Mapped[str] = mapped_column(String(500))
+    # 监所管理, 公安管理, 护理学: only with approved materials.
+    special: Mapped[bool] = mapped_column(default=False)
+
+
+class Course(Base):
+    """A course sat in this session: when, what it costs, and for a practical
+    component the theory course that must be passed first."""
+
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("session_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    # "theory" or "practical".
+    kind: Mapped[str] = mapped_column(String(16))
+    theory_code: Mapped[str | None] = mapped_column(String(16))
+    exam_date: Mapped[date]
+    # "am" or "pm".
+    slot: Mapped[str] = mapped_column(String(2))
+    fee_fen: Mapped[int]
+
+
+class MajorCourse(Base):
+    """Which courses a major offers."""
+
+    __tablename__ = "major_course"
+
+    major_id: Mapped[int] = mapped_column(
+        ForeignKey("major.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class PassedCourse(Base):
+    """A course the candidate has already passed (from the 考籍 records)."""
+
+    __tablename__ = "passed_course"
+
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class Enrollment(Base):
+    """报考: the candidate's choice of site, major and courses for one session; it can
+    change until an order exists."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (UniqueConstraint("candidate_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("exam_site.id"))
+    major_id: Mapped[int] = mapped_column(ForeignKey("major.id"))
+    course_codes: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(Base):
+    """An order for an enrollment. Money in fen. `active_key` is set while the order is
+    pending or paid, and unique: one live order per candidate and session."""
+
+    __tablename__ = "exam_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("exam_session.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("exam_site.id"))
+    major_id: Mapped[int] = mapped_column(ForeignKey("major.id"))
+    # [{"code", "name", "fee_fen", "exam_date", "slot"} | {"code": "card_fee", ...}]
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    total_fen: Mapped[int]
+    # pending → paid | cancelled | lapsed
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    seat_number: Mapped[int | None]
+    # Written once, when the order is paid; never changed after.
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PaymentCode(Base):
+    """A QR code issued for an order: valid a few minutes; a new one closes the old."""
+
+    __tablename__ = "payment_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("exam_order.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(16))
+    code_url: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class PaymentNotice(Base):
+    """Every payment notification received, verified or not, and what it did."""
+
+    __tablename__ = "payment_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    # The provider's own notification id; NULL when the notice could not be verified.
+    notify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    out_trade_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    amount_fen: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # applied, duplicate, refund_due (money for an order that is no longer payable),
+    # rejected (bad signature, stale or replayed).
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SandboxTrade(Base):
+    """The sandbox provider's own ledger, as a real provider keeps it on its side."""
+
+    __tablename__ = "sandbox_trade"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str] = mapped_column(String(128))
+    amount_fen: Mapped[int]
+    # WAIT_BUYER_PAY → TRADE_SUCCESS | TRADE_CLOSED
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    scanned_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    transaction_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class DocumentLink(Base):
+    """A one-time download link for a PDF of a paid order (the app opens it in the
+    browser; the bearer token never goes into a URL)."""
+
+    __tablename__ = "document_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("exam_order.id", ondelete="CASCADE"))
+    # "receipt" (报考回执单) or "ticket" (准考证).
+    kind: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -60,6 +60,7 @@ def apply_theme(page: ft.Page) -> None:
 async def main(page: ft.Page) -> None:
     apply_theme(page)
     state = AppState()
+    shown = 0  # how many screens were asked for: only the latest one is put on the page
 
     async def navigate(route: str) -> None:
         await page.push_route(route)
@@ -75,6 +76,9 @@ async def main(page: ft.Page) -> None:
         )
 
     async def show(route: str) -> None:
+        nonlocal shown
+        shown += 1
+        ticket = shown
         if route not in ROUTES:
             route = profile.ROUTE if state.logged_in else login.ROUTE
         builder, needs_login, needs_choices = ROUTES[route]
@@ -94,6 +98,8 @@ async def main(page: ft.Page) -> None:
                 await navigate(login.ROUTE)
                 return
             view = unavailable(route, exc.message)
+        if ticket != shown:
+            return  # a later tap asked for another screen while this one loaded
         # Registration screens sit on top of 登录 and journey screens on top of 个人中心,
         # so the app bar offers the way back.
         if route in (login.ROUTE, profile.ROUTE):

@@ -111,3 +111,87 @@ def confirmable_fields(result: dict[str, Any]) -> dict[str, Any]:
     fields["sex"] = fields["sex"] or result["id_check"]["sex_from_id"]
     fields["birth"] = fields["birth"] or result["id_check"]["birth_from_id"]
     return fields
+
+
+def _add_identity(session: Any, candidate_ids: list[int], photo_key: str) -> None:
+    """A confirmed ID card, a passed live check and an accepted photo for each candidate:
+    the state the identity screens leave behind (they have their own tests)."""
+    from backend_stub.db import utcnow
+    from backend_stub.models import IdCardSubmission, LiveAttempt, LiveChallenge, StandardPhoto
+
+    now = utcnow()
+    challenges = [
+        LiveChallenge(candidate_id=cid, digits="3729", created_at=now, expires_at=now, used_at=now)
+        for cid in candidate_ids
+    ]
+    session.add_all(challenges)
+    session.flush()
+    for cid, challenge in zip(candidate_ids, challenges, strict=True):
+        session.add_all(
+            [
+                IdCardSubmission(
+                    candidate_id=cid,
+                    front_key="none",
+                    result={},
+                    confirmed_fields={},
+                    confirmed_at=now,
+                ),
+                LiveAttempt(
+                    candidate_id=cid,
+                    challenge_id=challenge.id,
+                    video_key="none",
+                    verdict="pass",
+                    reasons=[],
+                    measurements={},
+                ),
+                StandardPhoto(
+                    candidate_id=cid,
+                    profile="hubei",
+                    key=photo_key,
+                    measurements={},
+                    face_distance=0.3,
+                    face_verdict="match",
+                ),
+            ]
+        )
+
+
+def verify_identity(client: TestClient, id_number: str) -> None:
+    """Give this candidate a verified identity, with a real standard photo on file."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from backend_stub.models import Candidate
+
+    app: Any = client.app
+    buffer = io.BytesIO()
+    Image.new("RGB", (480, 640), (60, 120, 220)).save(buffer, "JPEG", quality=90)
+    with app.state.db.sessionmaker() as session:
+        candidate = session.scalar(select(Candidate).where(Candidate.id_number == id_number))
+        key = app.state.media.put(candidate.id, "photo", buffer.getvalue(), suffix=".jpg")
+        _add_identity(session, [candidate.id], key)
+        session.commit()
+
+
+def verified_candidates(session: Any, count: int) -> list[int]:
+    """`count` verified candidates written straight to the database (for load tests)."""
+    from backend_stub.models import Candidate
+
+    candidates = [
+        Candidate(
+            id_number=unique_id_number(),
+            name="考生",
+            kind="new",
+            phone=unique_phone(),
+            password_hash="-",
+            exam_district="6501",
+        )
+        for _ in range(count)
+    ]
+    session.add_all(candidates)
+    session.flush()
+    _add_identity(session, [c.id for c in candidates], "none")
+    session.flush()
+    return [c.id for c in candidates]

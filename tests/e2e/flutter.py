@@ -47,8 +47,22 @@ class FlutterPage:
 
     def wait_for(self, identifier: str, timeout: float = 30_000) -> Locator:
         locator = self.control(identifier)
-        locator.wait_for(state="visible", timeout=timeout)
+        try:
+            locator.wait_for(state="visible", timeout=timeout)
+        except PlaywrightTimeout as exc:
+            raise AssertionError(f"{identifier} did not show: {self.describe()}") from exc
         return locator
+
+    def describe(self) -> str:
+        """Where the app is and which controls it shows: what a failed wait reports."""
+        try:
+            shown = self.page.eval_on_selector_all(
+                "[flt-semantics-identifier]",
+                "els => els.map(e => e.getAttribute('flt-semantics-identifier'))",
+            )
+        except Exception as exc:  # The page itself may be gone; say so.
+            return f"the page cannot be read ({exc})"
+        return f"at {self.page.url} showing {shown}"
 
     def scroll_into_view(self, locator: Locator) -> None:
         """Scroll Flutter's own scroll view (the DOM does not scroll) until `locator` shows."""
@@ -72,7 +86,10 @@ class FlutterPage:
     def click(self, identifier: str) -> None:
         locator = self.wait_for(identifier)
         self.scroll_into_view(locator)
-        locator.click()
+        try:
+            locator.click()
+        except PlaywrightTimeout as exc:
+            raise AssertionError(f"{identifier} could not be clicked: {self.describe()}") from exc
 
     def fill(self, identifier: str, text: str) -> None:
         """Focus a text field (a click is needed first) and type into it."""

@@ -1,0 +1,233 @@
+"""报考: the plan of the current session, and the candidate's choice of site, major and
+courses (changeable until an order exists)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from backend_stub import orders
+from backend_stub.catalog import KIND_TEXT, SLOT_TEXT
+from backend_stub.db import utcnow
+from backend_stub.deps import CurrentCandidate, CurrentExam, SessionDep, SettingsDep
+from backend_stub.errors import ApiError
+from backend_stub.models import Course, Enrollment, ExamSite, Major, MajorCourse
+from backend_stub.reference import EXAM_DISTRICTS
+
+router = APIRouter(tags=["enrollment"])
+
+
+class SessionOut(BaseModel):
+    code: str
+    name: str
+    opens_at: datetime
+    closes_at: datetime
+    open: bool
+
+
+class SiteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    county: str
+    name: str
+    address: str
+    seats_left: int
+
+
+class DistrictOut(BaseModel):
+    code: str
+    name: str
+    sites: list[SiteOut]
+
+
+class CourseOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    kind_text: str
+    theory_code: str | None
+    exam_date: date
+    slot: str
+    slot_text: str
+    fee_fen: int
+
+
+class MajorOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    school: str
+    standard: str
+    special: bool
+    courses: list[CourseOut]
+
+
+class CatalogOut(BaseModel):
+    session: SessionOut
+    districts: list[DistrictOut]
+    majors: list[MajorOut]
+    card_fee_fen: int
+
+
+class SelectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: int
+    major_code: str = Field(max_length=16)
+    course_codes: list[str] = Field(max_length=20)
+
+
+class EnrollmentOut(BaseModel):
+    session: SessionOut
+    site_id: int | None
+    major_code: str | None
+    course_codes: list[str]
+    # An order exists: the choice can no longer change.
+    locked: bool
+    order_id: int | None
+
+
+def session_out(exam: CurrentExam) -> SessionOut:
+    now = utcnow()
+    return SessionOut(
+        code=exam.code,
+        name=exam.name,
+        opens_at=exam.opens_at,
+        closes_at=exam.closes_at,
+        open=exam.opens_at <= now < exam.closes_at,
+    )
+
+
+def course_out(course: Course) -> CourseOut:
+    return CourseOut(
+        code=course.code,
+        name=course.name,
+        kind=course.kind,
+        kind_text=KIND_TEXT[course.kind],
+        theory_code=course.theory_code,
+        exam_date=course.exam_date,
+        slot=course.slot,
+        slot_text=SLOT_TEXT[course.slot],
+        fee_fen=course.fee_fen,
+    )
+
+
+@router.get("/api/catalog", response_model=CatalogOut)
+def read_catalog(exam: CurrentExam, session: SessionDep, settings: SettingsDep) -> CatalogOut:
+    """The current session's sites (with seats left), majors and their courses."""
+    sites = session.scalars(
+        select(ExamSite).where(ExamSite.session_id == exam.id).order_by(ExamSite.code)
+    ).all()
+    districts: dict[str, list[SiteOut]] = {}
+    for site in sites:
+        districts.setdefault(site.district, []).append(
+            SiteOut(
+                id=site.id,
+                code=site.code,
+                county=site.county,
+                name=site.name,
+                address=site.address,
+                seats_left=max(0, site.capacity - site.reserved),
+            )
+        )
+    offers: dict[int, list[CourseOut]] = {}
+    for major_id, course in session.execute(
+        select(MajorCourse.major_id, Course)
+        .join(Course, Course.id == MajorCourse.course_id)
+        .where(Course.session_id == exam.id)
+        .order_by(Course.exam_date, Course.slot, Course.code)
+    ):
+        offers.setdefault(major_id, []).append(course_out(course))
+    majors = session.scalars(
+        select(Major).where(Major.session_id == exam.id).order_by(Major.code)
+    ).all()
+    return CatalogOut(
+        session=session_out(exam),
+        districts=[
+            DistrictOut(code=code, name=EXAM_DISTRICTS.get(code, code), sites=found)
+            for code, found in sorted(districts.items())
+        ],
+        majors=[
+            MajorOut(
+                code=m.code,
+                name=m.name,
+                level=m.level,
+                school=m.school,
+                standard=m.standard,
+                special=m.special,
+                courses=offers.get(m.id, []),
+            )
+            for m in majors
+        ],
+        card_fee_fen=settings.CARD_FEE_FEN,
+    )
+
+
+def enrollment_out(
+    session: SessionDep, candidate: CurrentCandidate, exam: CurrentExam
+) -> EnrollmentOut:
+    enrollment = session.scalar(
+        select(Enrollment).where(
+            Enrollment.candidate_id == candidate.id, Enrollment.session_id == exam.id
+        )
+    )
+    order = orders.active_order(session, candidate.id, exam.id)
+    major = session.get(Major, enrollment.major_id) if enrollment else None
+    return EnrollmentOut(
+        session=session_out(exam),
+        site_id=enrollment.site_id if enrollment else None,
+        major_code=major.code if major else None,
+        course_codes=list(enrollment.course_codes) if enrollment else [],
+        locked=order is not None,
+        order_id=order.id if order else None,
+    )
+
+
+@router.get("/api/enrollment", response_model=EnrollmentOut)
+def read_enrollment(
+    candidate: CurrentCandidate, exam: CurrentExam, session: SessionDep
+) -> EnrollmentOut:
+    """The candidate's saved choice for the current session."""
+    return enrollment_out(session, candidate, exam)
+
+
+@router.put("/api/enrollment", response_model=EnrollmentOut)
+def save_enrollment(
+    body: SelectionIn, candidate: CurrentCandidate, exam: CurrentExam, session: SessionDep
+) -> EnrollmentOut:
+    """Choose site, major and courses; every rule is checked before anything is saved."""
+    orders.check_window(exam)
+    orders.check_identity(candidate)
+    if orders.active_order(session, candidate.id, exam.id) is not None:
+        raise ApiError(
+            409, "enrollment_locked", "已生成订单，不能再修改考点和课程；如需修改，请先取消订单。"
+        )
+    site, major, courses = orders.check_selection(
+        session,
+        candidate,
+        exam,
+        site_id=body.site_id,
+        major_code=body.major_code,
+        course_codes=body.course_codes,
+    )
+    if site.reserved >= site.capacity:
+        raise ApiError(409, "site_full", f"{site.name}座位已满，请选择其他考点。")
+    enrollment = session.scalar(
+        select(Enrollment).where(
+            Enrollment.candidate_id == candidate.id, Enrollment.session_id == exam.id
+        )
+    )
+    if enrollment is None:
+        enrollment = Enrollment(candidate_id=candidate.id, session_id=exam.id)
+        session.add(enrollment)
+    enrollment.site_id = site.id
+    enrollment.major_id = major.id
+    enrollment.course_codes = [c.code for c in courses]
+    enrollment.updated_at = utcnow()
+    session.commit()
+    return enrollment_out(session, candidate, exam)

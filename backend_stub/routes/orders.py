@@ -1,0 +1,288 @@
+"""我的订单: confirm the 报考 as an order, pay it by QR code, cancel it, download its
+documents."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select, update
+
+from backend_stub import documents, orders
+from backend_stub.db import utcnow
+from backend_stub.deps import (
+    CurrentCandidate,
+    CurrentExam,
+    OwnedOrder,
+    PaymentsDep,
+    SessionDep,
+    SettingsDep,
+)
+from backend_stub.errors import ApiError
+from backend_stub.models import (
+    DocumentLink,
+    ExamSession,
+    ExamSite,
+    Major,
+    Order,
+    PaymentCode,
+    StandardPhoto,
+)
+from backend_stub.payments import SUCCESS
+from backend_stub.security import token_digest
+
+router = APIRouter(tags=["orders"])
+
+DOCUMENT_NAMES = {"receipt": "报考回执单", "ticket": "准考证"}
+
+
+class OrderItemOut(BaseModel):
+    code: str
+    name: str
+    fee_fen: int
+    exam_date: str | None = None
+    slot: str | None = None
+
+
+class OrderOut(BaseModel):
+    id: int
+    out_trade_no: str
+    session: str
+    status: str
+    status_text: str
+    major: str
+    site: str
+    site_address: str
+    items: list[OrderItemOut]
+    total_fen: int
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    seat_number: int | None
+    # Which documents can be downloaded now: "receipt", "ticket".
+    documents: list[str]
+
+
+class PaymentOut(BaseModel):
+    order_id: int
+    code_url: str
+    expires_at: datetime
+    total_fen: int
+
+
+class LinkOut(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+def order_out(session: SessionDep, order: Order) -> OrderOut:
+    site = session.get(ExamSite, order.site_id)
+    major = session.get(Major, order.major_id)
+    exam = session.get(ExamSession, order.session_id)
+    assert site and major and exam
+    available = []
+    if order.status == "paid":
+        available.append("receipt")
+        if exam.tickets_from <= utcnow():
+            available.append("ticket")
+    return OrderOut(
+        id=order.id,
+        out_trade_no=order.out_trade_no,
+        session=exam.name,
+        status=order.status,
+        status_text=orders.STATUS_TEXT[order.status],
+        major=f"{major.name}（{major.code}）",
+        site=site.name,
+        site_address=site.address,
+        items=[OrderItemOut(**item) for item in order.items],
+        total_fen=order.total_fen,
+        created_at=order.created_at,
+        expires_at=order.expires_at,
+        paid_at=order.paid_at,
+        seat_number=order.seat_number,
+        documents=available,
+    )
+
+
+def base_url(request: Request, public_url: str) -> str:
+    return public_url.rstrip("/") if public_url else str(request.base_url).rstrip("/")
+
+
+@router.post("/api/orders", response_model=OrderOut, status_code=201)
+def create_order(
+    candidate: CurrentCandidate, exam: CurrentExam, session: SessionDep, settings: SettingsDep
+) -> OrderOut:
+    """Confirm the saved 报考: take a seat and create the order to pay."""
+    return order_out(session, orders.place_order(session, candidate, exam, settings))
+
+
+@router.get("/api/orders", response_model=list[OrderOut])
+def read_orders(
+    candidate: CurrentCandidate, session: SessionDep, payments: PaymentsDep
+) -> list[OrderOut]:
+    """我的订单, newest first (orders past their 24 hours show as lapsed)."""
+    orders.sweep_lapsed(session, payments, candidate_id=candidate.id)
+    found = session.scalars(
+        select(Order).where(Order.candidate_id == candidate.id).order_by(Order.id.desc())
+    ).all()
+    return [order_out(session, order) for order in found]
+
+
+@router.get("/api/orders/{order_id}", response_model=OrderOut)
+def read_order(order: OwnedOrder, session: SessionDep) -> OrderOut:
+    """One order and its status."""
+    return order_out(session, order)
+
+
+@router.post("/api/orders/{order_id}/cancel", response_model=OrderOut)
+def cancel_order(order: OwnedOrder, session: SessionDep, payments: PaymentsDep) -> OrderOut:
+    """Cancel an unpaid order; its seat is given back and the 报考 can change again."""
+    if order.status != "pending":
+        raise ApiError(
+            409, f"order_{order.status}", f"订单{orders.STATUS_TEXT[order.status]}，不能取消。"
+        )
+    order = orders.close_order(session, order, payments, "cancelled")
+    if order.status == "paid":
+        raise ApiError(409, "order_paid", "订单已缴费，不能取消。")
+    return order_out(session, order)
+
+
+@router.post("/api/orders/{order_id}/payment", response_model=PaymentOut, status_code=201)
+def create_payment(
+    order: OwnedOrder,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    payments: PaymentsDep,
+) -> PaymentOut:
+    """A fresh QR code for the order (valid three minutes, scannable once); any earlier
+    code of the order stops working."""
+    if order.status != "pending":
+        raise ApiError(
+            409, f"order_{order.status}", f"订单{orders.STATUS_TEXT[order.status]}，无需支付。"
+        )
+    # A code already paid but not yet notified: settle it instead of charging again.
+    state = payments.close(order.out_trade_no)
+    if state.status == SUCCESS:
+        _settle(session, payments, order)
+        raise ApiError(409, "order_paid", "订单已缴费。")
+    now = utcnow()
+    expires_at = min(now + timedelta(seconds=settings.PAYMENT_CODE_TTL_SECONDS), order.expires_at)
+    exam = session.get(ExamSession, order.session_id)
+    assert exam is not None
+    code_url = payments.precreate(
+        out_trade_no=order.out_trade_no,
+        subject=f"{exam.name}自学考试报考费",
+        amount_fen=order.total_fen,
+        expires_at=expires_at,
+        base_url=base_url(request, settings.PUBLIC_URL),
+    )
+    session.add(
+        PaymentCode(
+            order_id=order.id,
+            provider=payments.name,
+            code_url=code_url,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.commit()
+    return PaymentOut(
+        order_id=order.id, code_url=code_url, expires_at=expires_at, total_fen=order.total_fen
+    )
+
+
+def _settle(session: SessionDep, payments: PaymentsDep, order: Order) -> None:
+    state = payments.query(order.out_trade_no)
+    if state.status == SUCCESS:
+        assert state.transaction_id and state.amount_fen is not None and state.paid_at
+        orders.record_payment(
+            session,
+            payments.name,
+            notify_id=None,
+            out_trade_no=order.out_trade_no,
+            transaction_id=state.transaction_id,
+            amount_fen=state.amount_fen,
+            paid_at=state.paid_at,
+        )
+        session.refresh(order)
+
+
+@router.post("/api/orders/{order_id}/query", response_model=OrderOut)
+def query_payment(order: OwnedOrder, session: SessionDep, payments: PaymentsDep) -> OrderOut:
+    """查询缴费结果: ask the provider, for when its notification has not arrived."""
+    if order.status == "pending":
+        _settle(session, payments, order)
+    return order_out(session, order)
+
+
+@router.post("/api/orders/{order_id}/documents/{kind}", response_model=LinkOut, status_code=201)
+def create_document_link(
+    kind: Literal["receipt", "ticket"],
+    order: OwnedOrder,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> LinkOut:
+    """A one-time link (valid one minute) to download a document of a paid order."""
+    if kind not in order_out(session, order).documents:
+        if order.status != "paid":
+            raise ApiError(409, "order_not_paid", f"订单缴费后才能下载{DOCUMENT_NAMES[kind]}。")
+        raise ApiError(409, "ticket_not_released", "准考证尚未开放打印，请留意考试院通知。")
+    token = secrets.token_urlsafe(24)
+    expires_at = utcnow() + timedelta(seconds=settings.DOCUMENT_LINK_TTL_SECONDS)
+    session.add(
+        DocumentLink(
+            token_hash=token_digest(token), order_id=order.id, kind=kind, expires_at=expires_at
+        )
+    )
+    session.commit()
+    return LinkOut(
+        url=f"{base_url(request, settings.PUBLIC_URL)}/api/documents/{token}",
+        expires_at=expires_at,
+    )
+
+
+@router.get("/api/documents/{token}", response_class=Response)
+def download_document(token: str, request: Request, session: SessionDep) -> Response:
+    """The PDF behind a one-time link."""
+    now = utcnow()
+    link = session.scalar(
+        select(DocumentLink).where(DocumentLink.token_hash == token_digest(token))
+    )
+    if link is None or link.expires_at <= now:
+        raise ApiError(404, "link_invalid", "下载链接已失效，请在应用中重新下载。")
+    used = session.execute(
+        update(DocumentLink)
+        .where(DocumentLink.id == link.id, DocumentLink.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    session.commit()
+    if used != 1:
+        raise ApiError(404, "link_invalid", "下载链接已失效，请在应用中重新下载。")
+    order = session.get(Order, link.order_id)
+    assert order is not None and order.receipt is not None
+    receipt: dict[str, Any] = order.receipt
+    if link.kind == "receipt":
+        pdf = documents.receipt_pdf(receipt)
+    else:
+        photo = session.scalar(
+            select(StandardPhoto)
+            .where(StandardPhoto.candidate_id == order.candidate_id)
+            .order_by(StandardPhoto.id.desc())
+        )
+        image = request.app.state.media.read(photo.key) if photo else None
+        pdf = documents.ticket_pdf(receipt, image)
+    filename = "receipt.pdf" if link.kind == "receipt" else "admission-ticket.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
