@@ -11,9 +11,12 @@ import flet as ft
 from mobile.services.api import ApiError
 from mobile.state import AppState
 from mobile.views import (
+    enroll,
     idcard,
     liveness,
     login,
+    orders,
+    pay,
     photo,
     profile,
     register_enrolled,
@@ -40,6 +43,9 @@ ROUTES: dict[str, tuple[Builder, bool, bool]] = {
     idcard.ROUTE: (idcard.build, True, False),
     liveness.ROUTE: (liveness.build, True, False),
     photo.ROUTE: (photo.build, True, False),
+    enroll.ROUTE: (enroll.build, True, False),
+    orders.ROUTE: (orders.build, True, False),
+    pay.ROUTE: (pay.build, True, False),
 }
 
 
@@ -110,6 +116,7 @@ async def main(page: ft.Page) -> None:
             below = [login.build(state, navigate)]
         page.views.clear()
         page.views.extend([*below, view])
+        state.route = route
         page.update()
         if callable(view.data):
             await view.data()  # the screen's effect, now that it is on the page

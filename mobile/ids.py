@@ -92,3 +92,42 @@ LIVE_PROGRESS = "live-progress"
 LIVE_RESULT = "live-result"
 LIVE_STATUS = "live-status"
 LIVE_RETRY = "live-retry"
+
+
+# 报考
+ENROLL_SESSION = "enroll-session"
+ENROLL_DISTRICT = "enroll-district"
+ENROLL_SITE = "enroll-site"
+ENROLL_MAJOR = "enroll-major"
+ENROLL_COURSES = "enroll-courses"
+ENROLL_TOTAL = "enroll-total"
+ENROLL_CONFIRM = "enroll-confirm"
+ENROLL_LOCKED = "enroll-locked"
+
+
+def enroll_course(code: str) -> str:
+    """Identifier of one course's check box (e.g. "course-00024")."""
+    return f"course-{code}"
+
+
+# 我的订单 and 缴费
+ORDERS_LIST = "orders-list"
+ORDERS_EMPTY = "orders-empty"
+PAY_SUMMARY = "pay-summary"
+PAY_QR = "pay-qr"
+PAY_COUNTDOWN = "pay-countdown"
+PAY_REFRESH = "pay-refresh"
+PAY_QUERY = "pay-query"
+PAY_STATUS = "pay-status"
+PAY_RECEIPT = "pay-receipt"
+PAY_TICKET = "pay-ticket"
+PAY_CANCEL = "pay-cancel"
+
+
+def order_card(order_id: int) -> str:
+    return f"order-{order_id}"
+
+
+def order_action(order_id: int, action: str) -> str:
+    """A button of one order: pay, cancel, receipt, ticket (e.g. "order-3-pay")."""
+    return f"order-{order_id}-{action}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from mobile.services import checks
 from mobile.services.api import ApiClient, Candidate, Reference
@@ -174,6 +175,10 @@ class AppState:
     reference: Reference | None = None
     # A message to show once on the next screen (e.g. after a password reset).
     notice: str = ""
+    # The screen on the page (effects that loop stop when it changes).
+    route: str = ""
+    # The order the 缴费 screen shows.
+    order_id: int | None = None
 
     @property
     def logged_in(self) -> bool:
@@ -259,3 +264,85 @@ def mismatch_notes(account_match: dict[str, bool]) -> list[str]:
             "识别出的姓名与注册姓名不一致：请核对姓名；若注册时填错，可勾选“以身份证为准更正姓名”。"
         )
     return notes
+
+
+def yuan(fen: int) -> str:
+    """Money as shown to candidates: ¥35.00."""
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+@dataclass
+class EnrollmentChoice:
+    """报考: district → site, major, courses; the rules a phone can check before asking
+    the backend (which checks them all again)."""
+
+    catalog: dict[str, Any]
+    district: str = ""
+    site_id: int | None = None
+    major_code: str = ""
+    courses: list[str] = field(default_factory=list)
+    new_student: bool = True
+
+    def sites(self) -> list[dict[str, Any]]:
+        for district in self.catalog["districts"]:
+            if district["code"] == self.district:
+                return district["sites"]
+        return []
+
+    def major(self) -> dict[str, Any] | None:
+        return next((m for m in self.catalog["majors"] if m["code"] == self.major_code), None)
+
+    def offered(self) -> list[dict[str, Any]]:
+        major = self.major()
+        return major["courses"] if major else []
+
+    def choose_district(self, code: str) -> None:
+        self.district = code
+        if self.site_id not in {s["id"] for s in self.sites()}:
+            self.site_id = None
+
+    def choose_major(self, code: str) -> None:
+        self.major_code = code
+        offered = {c["code"] for c in self.offered()}
+        self.courses = [c for c in self.courses if c in offered]
+
+    def toggle(self, code: str, chosen: bool) -> None:
+        if chosen and code not in self.courses:
+            self.courses.append(code)
+        elif not chosen and code in self.courses:
+            self.courses.remove(code)
+
+    def chosen(self) -> list[dict[str, Any]]:
+        return [c for c in self.offered() if c["code"] in self.courses]
+
+    def errors(self) -> list[str]:
+        problems = []
+        if self.site_id is None:
+            problems.append("请选择考点。")
+        major = self.major()
+        if major is None:
+            problems.append("请选择报考专业。")
+        elif major["special"]:
+            problems.append(f"{major['name']}专业须提交证明材料并经审核通过后才能报考。")
+        if not self.courses:
+            problems.append("请至少选择一门课程。")
+        slots: dict[tuple[str, str], str] = {}
+        for course in self.chosen():
+            key = (course["exam_date"], course["slot"])
+            if key in slots:
+                problems.append(f"{slots[key]}和{course['name']}考试时间相同，只能选其中一门。")
+            slots[key] = course["name"]
+        return problems
+
+    def total_fen(self) -> int:
+        fees = sum(c["fee_fen"] for c in self.chosen())
+        card = self.catalog.get("card_fee_fen", 0) if self.new_student and fees else 0
+        return fees + card
+
+
+def countdown_label(seconds: float) -> str:
+    """What the 缴费 screen says about the QR code's remaining validity."""
+    if seconds <= 0:
+        return "二维码已过期，请点击“重新获取二维码”。"
+    whole = int(seconds + 0.999)
+    return f"请在 {whole // 60:02d}:{whole % 60:02d} 内扫码支付"

@@ -71,6 +71,8 @@ class PaymentOut(BaseModel):
     order_id: int
     code_url: str
     expires_at: datetime
+    # Seconds the code stays valid (a phone's clock may be off; count down from this).
+    expires_in: int
     total_fen: int
 
 
@@ -192,7 +194,11 @@ def create_payment(
     )
     session.commit()
     return PaymentOut(
-        order_id=order.id, code_url=code_url, expires_at=expires_at, total_fen=order.total_fen
+        order_id=order.id,
+        code_url=code_url,
+        expires_at=expires_at,
+        expires_in=int((expires_at - now).total_seconds()),
+        total_fen=order.total_fen,
     )
 
 

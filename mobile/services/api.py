@@ -307,3 +307,46 @@ class ApiClient:
         session = LoginSession.model_validate(body)
         self.token = session.token
         return session
+
+    # 报考, orders, payment -----------------------------------------------------------
+
+    async def catalog(self) -> dict[str, Any]:
+        """The current session: districts with sites (seats left), majors with courses."""
+        return await self._call("GET", "/api/catalog")
+
+    async def enrollment(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/enrollment")
+
+    async def save_enrollment(
+        self, site_id: int, major_code: str, course_codes: list[str]
+    ) -> dict[str, Any]:
+        return await self._call(
+            "PUT",
+            "/api/enrollment",
+            json={"site_id": site_id, "major_code": major_code, "course_codes": course_codes},
+        )
+
+    async def create_order(self) -> dict[str, Any]:
+        return await self._call("POST", "/api/orders")
+
+    async def orders(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/api/orders")
+
+    async def order(self, order_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/api/orders/{order_id}")
+
+    async def cancel_order(self, order_id: int) -> dict[str, Any]:
+        return await self._call("POST", f"/api/orders/{order_id}/cancel")
+
+    async def new_payment_code(self, order_id: int) -> dict[str, Any]:
+        """A QR code URL for the order, valid three minutes (any older code stops)."""
+        return await self._call("POST", f"/api/orders/{order_id}/payment")
+
+    async def query_payment(self, order_id: int) -> dict[str, Any]:
+        """查询缴费结果: the backend asks the payment provider."""
+        return await self._call("POST", f"/api/orders/{order_id}/query")
+
+    async def document_link(self, order_id: int, kind: str) -> str:
+        """A one-time URL of a PDF (receipt / ticket) to open in the browser."""
+        body = await self._call("POST", f"/api/orders/{order_id}/documents/{kind}")
+        return body["url"]

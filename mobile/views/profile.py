@@ -12,7 +12,14 @@ from mobile.views.common import PRIMARY, Banner, Navigate, go, primary_button, s
 ROUTE = "/me"
 
 # Journey steps that have a screen so far.
-SCREENS = {"idcard": "/idcard", "liveness": "/liveness", "photo": "/photo"}
+SCREENS = {
+    "idcard": "/idcard",
+    "liveness": "/liveness",
+    "photo": "/photo",
+    "enrollment": "/enroll",
+    "payment": "/orders",
+    "documents": "/orders",
+}
 KINDS = {"new": "新生", "enrolled": "在籍考生"}
 STATUS_ICONS = {
     "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),
@@ -74,8 +81,12 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await navigate("/login")
 
     current = next((s for s in candidate.journey if s.status == "current"), None)
-    next_route = SCREENS.get(current.key) if current else None
     next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
+    # The first unfinished step the candidate can act on (资格审核 is the office's part).
+    actionable = next(
+        (s for s in candidate.journey if s.status != "done" and s.key in SCREENS), None
+    )
+    next_route = SCREENS[actionable.key] if actionable else None
     return screen(
         ROUTE,
         "个人中心",
@@ -145,10 +156,12 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             *(
                 [
                     primary_button(
-                        ids.PROFILE_GO_NEXT, f"去完成：{current.title}", go(navigate, next_route)
+                        ids.PROFILE_GO_NEXT,
+                        f"去完成：{actionable.title}",
+                        go(navigate, next_route),
                     )
                 ]
-                if current and next_route
+                if actionable and next_route
                 else []
             ),
             ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),

@@ -113,7 +113,7 @@ def confirmable_fields(result: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _add_identity(session: Any, candidate_ids: list[int], photo_key: str) -> None:
+def add_identity(session: Any, candidate_ids: list[int], photo_key: str) -> None:
     """A confirmed ID card, a passed live check and an accepted photo for each candidate:
     the state the identity screens leave behind (they have their own tests)."""
     from backend_stub.db import utcnow
@@ -171,7 +171,7 @@ def verify_identity(client: TestClient, id_number: str) -> None:
     with app.state.db.sessionmaker() as session:
         candidate = session.scalar(select(Candidate).where(Candidate.id_number == id_number))
         key = app.state.media.put(candidate.id, "photo", buffer.getvalue(), suffix=".jpg")
-        _add_identity(session, [candidate.id], key)
+        add_identity(session, [candidate.id], key)
         session.commit()
 
 
@@ -192,6 +192,6 @@ def verified_candidates(session: Any, count: int) -> list[int]:
     ]
     session.add_all(candidates)
     session.flush()
-    _add_identity(session, [c.id for c in candidates], "none")
+    add_identity(session, [c.id for c in candidates], "none")
     session.flush()
     return [c.id for c in candidates]

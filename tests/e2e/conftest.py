@@ -30,6 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 class Servers:
     api_url: str
     app_url: str
+    # The backend's DATA_DIR: its SQLite database and private media.
+    data_dir: Path
 
     def sms_code(self, phone: str) -> str:
         """Read the latest code from the SMS sandbox, as a tester would."""
@@ -86,7 +88,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         )
         processes.append(app)
         _wait_until_up(app_url, app, app_log)
-        yield Servers(api_url=api_url, app_url=app_url)
+        yield Servers(api_url=api_url, app_url=app_url, data_dir=data)
     finally:
         for process in processes:
             process.terminate()

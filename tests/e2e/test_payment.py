@@ -1,0 +1,111 @@
+"""报考 → order → QR code → the cashier (a second page, as a phone camera would open the
+code) → 已缴费 → the receipt downloads."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Download
+from sqlalchemy import select
+
+from backend_stub.db import Database
+from backend_stub.models import Candidate
+from backend_stub.storage import MediaStore
+from mobile import ids
+from tests.backend.factories import add_identity, unique_id_number
+from tests.e2e.conftest import Servers
+from tests.e2e.flutter import FlutterPage
+from tests.e2e.test_accounts import register_by_api
+
+pytestmark = pytest.mark.e2e
+
+
+def verified_candidate(servers: Servers) -> str:
+    """A registered candidate whose ID card, live check and photo are done (those screens
+    have their own end-to-end tests)."""
+    id_number = unique_id_number()
+    register_by_api(servers, id_number=id_number, password="mima2026", name="热依拉")
+    db = Database(f"sqlite:///{servers.data_dir / 'zikao.db'}")
+    photo = io.BytesIO()
+    Image.new("RGB", (480, 640), (70, 130, 220)).save(photo, "JPEG", quality=90)
+    with db.sessionmaker() as session:
+        candidate = session.scalar(select(Candidate).where(Candidate.id_number == id_number))
+        key = MediaStore(servers.data_dir / "media").put(
+            candidate.id, "photo", photo.getvalue(), suffix=".jpg"
+        )
+        add_identity(session, [candidate.id], key)
+        session.commit()
+    db.engine.dispose()
+    return id_number
+
+
+def read_qr(png: bytes) -> str:
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+    assert text, "no QR code on the screen"
+    return text
+
+
+def test_choose_confirm_pay_by_qr_and_download_the_receipt(
+    app: FlutterPage, servers: Servers
+) -> None:
+    id_number = verified_candidate(servers)
+    app.open("/login")
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "mima2026")
+    app.click(ids.LOGIN_SUBMIT)
+    assert "报考" in app.text(ids.PROFILE_GO_NEXT)
+    app.click(ids.PROFILE_GO_NEXT)
+
+    app.wait_for_text(ids.ENROLL_SESSION, "2027年4月")
+    app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
+    app.choose(ids.ENROLL_SITE, "新疆大学考点（天山区，余400座）")
+    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术（本科）")
+    app.click(ids.enroll_course("00024"))
+    app.click(ids.enroll_course("03708"))  # the same half-day as 00024
+    app.click(ids.ENROLL_CONFIRM)
+    assert "只能选其中一门" in app.text(ids.FORM_ERROR)
+    app.click(ids.enroll_course("03708"))
+    app.click(ids.enroll_course("00018"))
+    assert "¥90.00" in app.text(ids.ENROLL_TOTAL)
+    app.screenshot("01-chosen")
+    app.click(ids.ENROLL_CONFIRM)
+
+    app.wait_for(ids.PAY_QR)
+    assert "¥90.00" in app.text(ids.PAY_SUMMARY)
+    assert "内扫码支付" in app.wait_for_text(ids.PAY_COUNTDOWN, "02:")
+    app.page.wait_for_timeout(500)
+    code_url = read_qr(app.control(ids.PAY_QR).screenshot())
+    assert code_url.startswith(servers.api_url + "/sandbox/pay/")
+    app.screenshot("02-qr")
+
+    cashier = app.page.context.new_page()
+    cashier.goto(code_url)
+    assert "￥90.00" in cashier.locator("#amount").inner_text()
+    cashier.locator("#pay").click()
+    assert "支付成功" in cashier.locator("#result").inner_text()
+    cashier.close()
+    # Scanned once: the same code no longer opens the cashier.
+    assert "二维码已失效" in httpx.get(code_url).text
+
+    assert "已缴费" in app.wait_for_text(ids.PAY_STATUS, "已缴费", timeout=20_000)
+    app.screenshot("03-paid")
+    # The app opens a one-time link in a new tab, which downloads the PDF (Chromium
+    # reports the download on the opener or on the short-lived tab).
+    downloads: list[Download] = []
+    app.page.on("download", lambda d: downloads.append(d))
+    app.page.context.on("page", lambda page: page.on("download", lambda d: downloads.append(d)))
+    app.click(ids.PAY_RECEIPT)
+    for _ in range(100):
+        if downloads:
+            break
+        app.page.wait_for_timeout(100)
+    assert downloads, "the receipt did not download"
+    assert downloads[0].suggested_filename == "receipt.pdf"
+    with open(downloads[0].path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
