@@ -1,24 +1,29 @@
-"""`python -m backend_stub`: migrate the database, load demo data once, serve the API."""
+"""`python -m backend_stub`: migrate the database, load demo data once, serve the API.
+
+`python -m backend_stub import-plan SITES.csv COURSES.csv --code 2027-10 --name 2027年10月
+--opens 2027-08-01 --closes 2027-08-15 --tickets 2027-10-08`: add an exam session with
+the exam office's plan (format in backend_stub/catalog.py); every bad row is reported
+with its line number and nothing is imported.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
+import sys
+from pathlib import Path
 
 import uvicorn
 
 from backend_stub import catalog, demo
 from backend_stub.app import create_app
 from backend_stub.config import get_settings
+from backend_stub.db import Database
 from backend_stub.migrate import upgrade
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m backend_stub", description="自考报名后端服务")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-
+def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -27,7 +32,65 @@ def main() -> None:
     with app.state.db.sessionmaker() as session:
         demo.seed(session)
         catalog.seed_demo(session)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def import_plan(args: argparse.Namespace) -> int:
+    """Check and write a plan; returns the exit code."""
+    settings = get_settings()
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+
+    def day(text: str) -> dt.datetime:
+        # Dates are Beijing time (UTC+8); the database keeps UTC.
+        return dt.datetime.fromisoformat(text) - dt.timedelta(hours=8)
+
+    try:
+        plan = catalog.parse_plan(
+            Path(args.sites).read_text(encoding="utf-8"),
+            Path(args.courses).read_text(encoding="utf-8"),
+        )
+        db = Database(settings.database_url)
+        with db.sessionmaker() as session:
+            exam = catalog.write_plan(
+                session,
+                plan,
+                code=args.code,
+                name=args.name,
+                opens_at=day(args.opens),
+                closes_at=day(args.closes) + dt.timedelta(days=1),
+                tickets_from=day(args.tickets),
+            )
+            session.commit()
+            print(
+                f"已导入 {exam.name}：{len(plan.sites)} 个考点，{len(plan.majors)} 个专业，"
+                f"{len(plan.courses)} 门课程。"
+            )
+    except catalog.PlanError as exc:
+        for file, line, message in exc.problems:
+            print(f"{file} 第{line}行：{message}", file=sys.stderr)
+        print("计划有错误，未导入任何内容。", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m backend_stub", description="自考报名后端服务")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    commands = parser.add_subparsers(dest="command")
+    plan = commands.add_parser("import-plan", help="导入考试计划（考点、专业、课程）")
+    plan.add_argument("sites", help="sites.csv")
+    plan.add_argument("courses", help="courses.csv")
+    plan.add_argument("--code", required=True, help="考试批次代码，如 2027-10")
+    plan.add_argument("--name", required=True, help="考试批次名称，如 2027年10月")
+    plan.add_argument("--opens", required=True, help="报考开始日期 YYYY-MM-DD（北京时间）")
+    plan.add_argument("--closes", required=True, help="报考截止日期 YYYY-MM-DD（含当天）")
+    plan.add_argument("--tickets", required=True, help="准考证开放打印日期 YYYY-MM-DD")
+    args = parser.parse_args()
+    if args.command == "import-plan":
+        sys.exit(import_plan(args))
+    serve(args.host, args.port)
 
 
 if __name__ == "__main__":

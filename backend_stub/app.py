@@ -6,15 +6,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from weakref import WeakKeyDictionary
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend_stub import orders
 from backend_stub.config import Settings, get_settings
-from backend_stub.db import Database
+from backend_stub.db import MAX_REQUESTS, Database
 from backend_stub.errors import FIELD_LABELS
 from backend_stub.payments import PaymentProvider, SandboxProvider
 from backend_stub.routes import (
@@ -73,17 +75,49 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     if settings.SMS_SANDBOX:
         app.include_router(sandbox.router)
 
+    app.add_middleware(ConcurrencyLimit, limit=MAX_REQUESTS, exempt=EXEMPT_FROM_LIMIT)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     return app
 
 
+# The payment provider's calls (its own connections) pass the limit: the sandbox delivers
+# its notification from inside a cashier request.
+EXEMPT_FROM_LIMIT = ("/api/payments/notify/", "/sandbox/", "/healthz")
+
+
+class ConcurrencyLimit:
+    """At most `limit` requests inside the app at once; the rest wait at the door (a
+    crowd at peak queues instead of exhausting the database connections)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, exempt: tuple[str, ...]) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+        self._gates: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            WeakKeyDictionary()
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(self.limit)
+        async with gate:
+            await self.app(scope, receive, send)
+
+
 def payment_provider(settings: Settings, db: Database) -> PaymentProvider:
     if settings.PAYMENT_PROVIDER != "sandbox":
         raise ValueError(f"unknown PAYMENT_PROVIDER {settings.PAYMENT_PROVIDER!r}")
+    # The sandbox stands for a remote provider: its own connections (a request holding
+    # one of the API's connections may call it), its own transactions.
     return SandboxProvider(
-        db,
+        Database(db.url),
         settings.DATA_DIR / "keys" / "sandbox-pay-ed25519.pem",
         max_age_seconds=settings.PAYMENT_NOTIFY_MAX_AGE_SECONDS,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
@@ -21,8 +21,14 @@ from backend_stub.security import new_token, token_digest
 from backend_stub.sms import SmsSender
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    yield from request.app.state.db.session()
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Closed on the event loop: a teardown that waited for a
+    worker thread could wait on threads that wait for its connection."""
+    session = request.app.state.db.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def get_settings(request: Request) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend_stub.db import Base, utcnow
@@ -336,9 +336,20 @@ class PaymentNotice(Base):
 
 
 class SandboxTrade(Base):
-    """The sandbox provider's own ledger, as a real provider keeps it on its side."""
+    """The sandbox provider's own ledger, as a real provider keeps it on its side. Like a
+    real provider it takes at most one payment per `out_trade_no` (a partial unique
+    index), however many codes were issued for it."""
 
     __tablename__ = "sandbox_trade"
+    __table_args__ = (
+        Index(
+            "ux_sandbox_trade_paid_once",
+            "out_trade_no",
+            unique=True,
+            sqlite_where=text("status = 'TRADE_SUCCESS'"),
+            postgresql_where=text("status = 'TRADE_SUCCESS'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)

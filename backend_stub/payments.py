@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from backend_stub.db import Database, utcnow
 from backend_stub.models import SandboxTrade
@@ -210,16 +211,21 @@ class SandboxProvider:
         now = utcnow()
         transaction_id = "SBX" + now.strftime("%Y%m%d") + secrets.token_hex(8).upper()
         with self.db.sessionmaker() as session:
-            paid = session.execute(
-                update(SandboxTrade)
-                .where(
-                    SandboxTrade.token == token,
-                    SandboxTrade.status == WAITING,
-                    SandboxTrade.expires_at > now,
-                )
-                .values(status=SUCCESS, paid_at=now, transaction_id=transaction_id)
-            ).rowcount
-            session.commit()
+            try:
+                paid = session.execute(
+                    update(SandboxTrade)
+                    .where(
+                        SandboxTrade.token == token,
+                        SandboxTrade.status == WAITING,
+                        SandboxTrade.expires_at > now,
+                    )
+                    .values(status=SUCCESS, paid_at=now, transaction_id=transaction_id)
+                ).rowcount
+                session.commit()
+            except IntegrityError:  # another code of the same order was paid: no charge
+                session.rollback()
+                self.decline(token)
+                return None
         return self.trade(token) if paid == 1 else None
 
     def decline(self, token: str) -> None:

@@ -74,6 +74,8 @@ class PaymentOut(BaseModel):
     # Seconds the code stays valid (a phone's clock may be off; count down from this).
     expires_in: int
     total_fen: int
+    # The sandbox provider: a tester may open the cashier in a browser instead of scanning.
+    sandbox: bool
 
 
 class LinkOut(BaseModel):
@@ -199,6 +201,7 @@ def create_payment(
         expires_at=expires_at,
         expires_in=int((expires_at - now).total_seconds()),
         total_fen=order.total_fen,
+        sandbox=payments.name == "sandbox",
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from backend_stub import orders
 from backend_stub.deps import PaymentsDep, SessionDep, SettingsDep
@@ -28,8 +29,15 @@ async def receive_notification(
     body = await request.body()
     if provider != payments.name:
         return JSONResponse({"code": "FAIL", "message": "unknown provider"}, status_code=404)
+    # Database work off the event loop: a busy database must not stall other requests.
+    return await run_in_threadpool(_apply, session, payments, dict(request.headers), body)
+
+
+def _apply(
+    session: SessionDep, payments: PaymentsDep, headers: dict[str, str], body: bytes
+) -> JSONResponse:
     try:
-        notice = payments.verify_notification(dict(request.headers), body)
+        notice = payments.verify_notification(headers, body)
     except NotificationRejected as exc:
         orders.reject_notification(session, payments.name, exc.reason)
         return JSONResponse({"code": "FAIL", "message": exc.reason}, status_code=401)
@@ -103,7 +111,7 @@ async def _deliver(request: Request, headers: dict[str, str], body: bytes) -> No
 
 
 @router.post("/sandbox/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def submit_cashier(
+def submit_cashier(
     token: str,
     action: Annotated[str, Form()],
     request: Request,
@@ -119,7 +127,7 @@ async def submit_cashier(
     if trade is None:
         return _page(
             "支付失败",
-            "<h2 id='result'>支付失败</h2><p>二维码已过期或订单已关闭，未扣款。"
+            "<h2 id='result'>支付失败</h2><p>二维码已过期、订单已关闭或已支付，本次未扣款。"
             "请回到报名应用重新获取支付二维码。</p>",
         )
     headers, body = sandbox.notification(trade)

@@ -57,6 +57,8 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     def show_paid(order: dict[str, Any]) -> None:
         qr.visible = False
         qr.update()
+        tester.visible = False
+        tester.update()
         for control in (countdown_box, refresh_button, query_button):
             control.visible = False
             control.update()
@@ -115,6 +117,9 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         qr.content.content.src = qr_png(payment["code_url"])  # type: ignore[union-attr]
         qr.visible = True
         qr.update()
+        code["url"] = payment["code_url"] if payment["sandbox"] else None
+        tester.visible = bool(code["url"])
+        tester.update()
         code["deadline"] = time.monotonic() + payment["expires_in"]
         refresh_button.visible = False
         refresh_button.update()
@@ -168,8 +173,9 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 refresh_button.visible = expired
                 refresh_button.update()
             if expired and qr.visible:
-                qr.visible = False
+                qr.visible = tester.visible = False
                 qr.update()
+                tester.update()
             countdown.update()
             if tick % POLL_SECONDS == 0:
                 try:
@@ -180,6 +186,13 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             tick += 1
             await asyncio.sleep(1)
 
+    async def open_cashier(_e: Any) -> None:
+        if code.get("url"):
+            await ft.UrlLauncher().launch_url(code["url"])
+
+    # Testers on a desktop cannot scan their own screen: the sandbox cashier opens here.
+    tester = link_button("pay-open-cashier", "测试环境：在浏览器中打开收银台", open_cashier)
+    tester.visible = False
     refresh_button = primary_button(ids.PAY_REFRESH, "重新获取二维码", new_code)
     refresh_button.visible = False
     query_button = semantic(
@@ -201,6 +214,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             ),
             qr,
             countdown_box,
+            tester,
             refresh_button,
             status.control,
             error.control,

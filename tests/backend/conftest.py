@@ -29,6 +29,7 @@ def make_client(database_url: str, tmp_path: Path) -> Iterator[AppFactory]:
     yield factory
     for app in apps:
         app.state.db.engine.dispose()
+        app.state.payments.db.engine.dispose()
 
 
 @pytest.fixture

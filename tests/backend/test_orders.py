@@ -547,3 +547,74 @@ def test_the_exam_office_imports_its_plan_from_csv(client: TestClient) -> None:
         session.commit()
         assert session.scalar(select(func.count(ExamSession.id))) == 2
     assert json.loads(client.get("/api/catalog").content)["session"]["code"] == "2027-04"
+
+
+def test_a_double_tap_on_pay_cannot_charge_twice(client: TestClient) -> None:
+    """Two codes issued at once and both paid: the provider takes one payment per order."""
+    token, order = ordered(client)
+    start = threading.Barrier(2)
+    with ThreadPoolExecutor(2) as pool:
+        codes = [
+            pool.submit(
+                _at_once,
+                start,
+                client.post,
+                f"/api/orders/{order['id']}/payment",
+                headers=auth(token),
+            )
+            for _ in range(2)
+        ]
+        urls = [c.result().json()["code_url"] for c in codes]
+    paths = ["/" + u.split("://", 1)[1].split("/", 1)[1] for u in urls]
+    start = threading.Barrier(2)
+    with ThreadPoolExecutor(2) as pool:
+        pages = [
+            pool.submit(_at_once, start, client.post, p, data={"action": "pay"}) for p in paths
+        ]
+        texts = [p.result().text for p in pages]
+    assert sum("支付成功" in t for t in texts) == 1
+    assert client.get(f"/api/orders/{order['id']}", headers=auth(token)).json()["status"] == "paid"
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        assert (
+            session.scalar(
+                select(func.count(SandboxTrade.id)).where(SandboxTrade.status == "TRADE_SUCCESS")
+            )
+            == 1
+        )
+    assert all(outcome != "refund_due" for outcome, _ in notices(client))
+
+
+def test_the_import_command_reports_bad_rows_and_imports_nothing(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    sites = tmp_path / "sites.csv"
+    courses = tmp_path / "courses.csv"
+    sites.write_text(
+        "code,district,county,name,address,capacity\nA1,6501,天山区,一中,地址,10\n"
+        "A2,9999,某区,二中,地址,10\n",
+        encoding="utf-8",
+    )
+    courses.write_text(
+        ",".join(catalog.COURSE_COLUMNS)
+        + "\n080901,计算机,本科,新疆大学,否,00024,普通逻辑,理论,,2027-10-17,上午,35\n",
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "backend_stub",
+        "import-plan",
+        str(sites),
+        str(courses),
+        *("--code", "2027-10", "--name", "2027年10月", "--opens", "2027-08-01"),
+        *("--closes", "2027-08-15", "--tickets", "2027-10-08"),
+    ]
+    env = {"DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    refused = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert refused.returncode == 1
+    assert "sites.csv 第3行：未知的地州代码 9999" in refused.stderr
+    sites.write_text(sites.read_text(encoding="utf-8").replace("9999", "6502"), encoding="utf-8")
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "2 个考点，1 个专业，1 门课程" in done.stdout

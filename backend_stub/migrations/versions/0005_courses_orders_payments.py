@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-22 07:31:33.427023
+Create Date: 2026-11-22 07:57:42.921746
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sandbox_trade', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sandbox_trade_out_trade_no'), ['out_trade_no'], unique=False)
+        batch_op.create_index('ux_sandbox_trade_paid_once', ['out_trade_no'], unique=True, sqlite_where=sa.text("status = 'TRADE_SUCCESS'"), postgresql_where=sa.text("status = 'TRADE_SUCCESS'"))
 
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -227,6 +228,7 @@ def downgrade() -> None:
 
     op.drop_table('course')
     with op.batch_alter_table('sandbox_trade', schema=None) as batch_op:
+        batch_op.drop_index('ux_sandbox_trade_paid_once', sqlite_where=sa.text("status = 'TRADE_SUCCESS'"), postgresql_where=sa.text("status = 'TRADE_SUCCESS'"))
         batch_op.drop_index(batch_op.f('ix_sandbox_trade_out_trade_no'))
 
     op.drop_table('sandbox_trade')
