@@ -4,6 +4,9 @@
 --opens 2027-08-01 --closes 2027-08-15 --tickets 2027-10-08`: add an exam session with
 the exam office's plan (format in backend_stub/catalog.py); every bad row is reported
 with its line number and nothing is imported.
+
+`python -m backend_stub add-staff USERNAME --name 姓名 --role reviewer --districts 6501`:
+an exam-office account (the password is asked for; `--password-stdin` reads it).
 """
 
 from __future__ import annotations
@@ -74,6 +77,56 @@ def import_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_staff(args: argparse.Namespace) -> int:
+    """Create an exam-office account; the password is typed (or piped), never defaulted."""
+    import getpass
+
+    from sqlalchemy import select
+
+    from backend_stub.models import Staff
+    from backend_stub.reference import EXAM_DISTRICTS
+    from backend_stub.security import hash_password
+
+    districts = [d for d in args.districts.split(",") if d] if args.districts else []
+    unknown = [d for d in districts if d not in EXAM_DISTRICTS]
+    if unknown or (args.role == "reviewer" and not districts):
+        print(
+            f"请用 --districts 指定负责的地州代码（未知：{','.join(unknown) or '无'}）。",
+            file=sys.stderr,
+        )
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再次输入密码：") != password:
+            print("两次输入的密码不一致。", file=sys.stderr)
+            return 2
+    if len(password) < 10:
+        print("密码至少10位。", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    with db.sessionmaker() as session:
+        if session.scalar(select(Staff.id).where(Staff.username == args.username)):
+            print(f"用户名 {args.username} 已存在。", file=sys.stderr)
+            return 1
+        session.add(
+            Staff(
+                username=args.username,
+                name=args.name,
+                role=args.role,
+                districts=districts if args.role == "reviewer" else [],
+                password_hash=hash_password(password),
+            )
+        )
+        session.commit()
+    print(f"已创建{'管理员' if args.role == 'admin' else '审核员'} {args.username}。")
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend_stub", description="自考报名后端服务")
     parser.add_argument("--host", default="127.0.0.1")
@@ -87,9 +140,17 @@ def main() -> None:
     plan.add_argument("--opens", required=True, help="报考开始日期 YYYY-MM-DD（北京时间）")
     plan.add_argument("--closes", required=True, help="报考截止日期 YYYY-MM-DD（含当天）")
     plan.add_argument("--tickets", required=True, help="准考证开放打印日期 YYYY-MM-DD")
+    staff = commands.add_parser("add-staff", help="创建考试机构账号（审核员或管理员）")
+    staff.add_argument("username")
+    staff.add_argument("--name", required=True, help="姓名")
+    staff.add_argument("--role", choices=("reviewer", "admin"), default="reviewer")
+    staff.add_argument("--districts", default="", help="负责的地州代码，逗号分隔，如 6501,6502")
+    staff.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     args = parser.parse_args()
     if args.command == "import-plan":
         sys.exit(import_plan(args))
+    if args.command == "add-staff":
+        sys.exit(add_staff(args))
     serve(args.host, args.port)
 
 

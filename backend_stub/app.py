@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,9 +27,11 @@ from backend_stub.routes import (
     health,
     idcard,
     liveness,
+    office,
     payments,
     photo,
     reference,
+    review,
     sandbox,
     sms,
 )
@@ -67,7 +70,9 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
         idcard,
         liveness,
         photo,
+        review,
         enrollment,
+        office,
         order_routes,
         payments,
     ):
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
         app.include_router(sandbox.router)
 
     app.add_middleware(ConcurrencyLimit, limit=MAX_REQUESTS, exempt=EXEMPT_FROM_LIMIT)
+    app.add_exception_handler(office.LoginRequired, _to_office_login)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -141,8 +147,20 @@ def _sweep_once(app: FastAPI) -> None:
         log.info("lapsed %d unpaid orders", lapsed)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _to_office_login(_request: Request, _exc: Exception) -> RedirectResponse:
+    return RedirectResponse("/office/login", status_code=303)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/office/") and isinstance(exc.detail, dict):
+        # The console is pages: its refusals are pages too.
+        message = html.escape(str(exc.detail.get("message", "")))
+        return HTMLResponse(
+            f"<!doctype html><meta charset='utf-8'><p id='error'>{message}</p>"
+            "<p><a href='/office'>返回审核队列</a></p>",
+            status_code=exc.status_code,
+        )
     if isinstance(exc.detail, dict):
         body = exc.detail
     elif exc.status_code == 404:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend_stub import catalog, orders
+from backend_stub import catalog, orders, review
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
 from backend_stub.errors import ApiError
@@ -123,3 +123,18 @@ def owned_order(
 
 
 OwnedOrder = Annotated[Order, Depends(owned_order)]
+
+
+def _editable(part: str) -> Any:
+    def dependency(candidate: CurrentCandidate, session: SessionDep) -> Candidate:
+        review.check_editable(session, candidate, part)
+        return candidate
+
+    return Depends(dependency)
+
+
+# The current candidate, if the review allows changing this part of their identity.
+EditableIdCard = Annotated[Candidate, _editable("idcard")]
+EditableLiveness = Annotated[Candidate, _editable("liveness")]
+EditablePhoto = Annotated[Candidate, _editable("photo")]
+EditableProfile = Annotated[Candidate, _editable("profile")]

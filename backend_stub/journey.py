@@ -22,7 +22,7 @@ STEPS: tuple[tuple[str, str], ...] = (
 _DETAILS = {
     "idcard": "请拍摄身份证人像面，系统将自动识别并填写信息。",
     "liveness": "请录制一段朗读数字的短视频，完成人脸识别。",
-    "review": "身份信息已提交，等待考试机构审核；审核期间可先选择考点和课程。",
+    "review": "请提交资格审核，考试机构审核通过后即可报考。",
     "enrollment": "请选择考点、专业和课程，确认后生成订单。",
     "payment": "请在24小时内扫码缴费，逾期订单失效。",
     "documents": "可下载报考回执单和准考证。",
@@ -57,6 +57,10 @@ def completed(candidate: Candidate) -> set[str]:
     ):
         done.add("photo")
     if session is not None:
+        from backend_stub.review import status as review_status
+
+        if review_status(session, candidate.id) == "approved":
+            done.add("review")
         statuses = set(
             session.scalars(select(Order.status).where(Order.candidate_id == candidate.id))
         )
@@ -79,12 +83,11 @@ def journey(candidate: Candidate) -> list[JourneyStep]:
             status, current_given = "current", True
         else:
             status = "todo"
-        steps.append(
-            JourneyStep(
-                key=key,
-                title=title,
-                status=status,
-                detail=_DETAILS.get(key, "") if status == "current" else "",
-            )
-        )
+        detail = _DETAILS.get(key, "") if status == "current" else ""
+        session = object_session(candidate)
+        if key == "review" and key not in done and session is not None:
+            from backend_stub import review
+
+            detail = review.STATUS_TEXT[review.status(session, candidate.id)]
+        steps.append(JourneyStep(key=key, title=title, status=status, detail=detail))
     return steps

@@ -378,3 +378,68 @@ class DocumentLink(Base):
     kind: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class Staff(Base):
+    """An exam-office account (separate from candidates): a reviewer for some districts,
+    or an administrator (all districts, may unlock). Created by the command-line tool."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # "reviewer" or "admin".
+    role: Mapped[str] = mapped_column(String(16))
+    districts: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffSession(Base):
+    """A console login (an HttpOnly cookie); only the token's SHA-256 is stored."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Review(Base):
+    """One submission for 资格审核 and its decision. The latest row is the candidate's
+    state: pending → approved (identity locked) | rejected (the listed parts can be
+    redone and resubmitted); an administrator's unlock turns approved into unlocked."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_text: Mapped[str] = mapped_column(String(500), default="")
+    # Parts to redo after a rejection: idcard, liveness, photo, profile.
+    parts: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AuditEntry(Base):
+    """Who looked at or decided on a candidate's evidence, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"), index=True)
+    # view, view_media, approve, reject, on_site, unlock, login, denied
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,7 +38,7 @@ from backend_stub.payments import SUCCESS, Notification, PaymentProvider
 
 log = logging.getLogger("zikao.orders")
 
-IDENTITY_STEPS = ("idcard", "liveness", "photo")
+IDENTITY_STEPS = ("idcard", "liveness", "photo", "review")
 STATUS_TEXT = {
     "pending": "待缴费",
     "paid": "已缴费",
@@ -60,7 +60,12 @@ def check_identity(candidate: Candidate) -> None:
     done = completed(candidate)
     missing = [step for step in IDENTITY_STEPS if step not in done]
     if missing:
-        names = {"idcard": "身份证识别", "liveness": "人脸识别", "photo": "证件照"}
+        names = {
+            "idcard": "身份证识别",
+            "liveness": "人脸识别",
+            "photo": "证件照",
+            "review": "资格审核（待考试机构审核通过）",
+        }
         raise ApiError(
             409,
             "identity_incomplete",

@@ -213,6 +213,9 @@ class CandidateOut(BaseModel):
     birth_date: str
     created_at: datetime
     journey: list[JourneyStep]
+    # 资格审核: status (none / pending / approved / rejected / unlocked), message, the
+    # rejection's reason and the parts to redo.
+    review: dict[str, Any] = {}
 
 
 class SessionOut(BaseModel):

@@ -69,7 +69,10 @@ async def main(page: ft.Page) -> None:
     shown = 0  # how many screens were asked for: only the latest one is put on the page
 
     async def navigate(route: str) -> None:
-        await page.push_route(route)
+        if route == state.route:  # the browser sees no change: rebuild the screen here
+            await show(route)
+        else:
+            await page.push_route(route)
 
     def unavailable(route: str, message: str) -> ft.View:
         banner = Banner("load-error", message=message)

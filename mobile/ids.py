@@ -74,6 +74,9 @@ PROFILE_ID_NUMBER = "profile-id-number"
 PROFILE_JOURNEY = "profile-journey"
 PROFILE_NEXT_STEP = "profile-next-step"
 PROFILE_GO_NEXT = "profile-go-next"
+PROFILE_REVIEW = "profile-review"
+PROFILE_SUBMIT_REVIEW = "profile-submit-review"
+PROFILE_REFRESH = "profile-refresh"
 LOGOUT = "logout"
 
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
-from backend_stub import reference, sms
-from backend_stub.deps import CurrentCandidate, SessionDep, SettingsDep, open_session
+from backend_stub import reference, review, sms
+from backend_stub.deps import (
+    CurrentCandidate,
+    EditableProfile,
+    SessionDep,
+    SettingsDep,
+    open_session,
+)
 from backend_stub.errors import ApiError
 from backend_stub.journey import journey
 from backend_stub.models import Candidate, StudentRecord
@@ -68,7 +77,13 @@ def candidate_out(candidate: Candidate) -> CandidateOut:
         birth_date=number.birth_date.isoformat(),
         created_at=candidate.created_at,
         journey=journey(candidate),
+        review=_review_state(candidate),
     )
+
+
+def _review_state(candidate: Candidate) -> dict[str, Any]:
+    session = object_session(candidate)
+    return review.state(session, candidate) if session is not None else {}
 
 
 def _ensure_id_free(session: SessionDep, number: str) -> None:
@@ -152,9 +167,7 @@ def read_me(candidate: CurrentCandidate) -> CandidateOut:
 
 
 @router.patch("/me", response_model=CandidateOut)
-def update_me(
-    body: ProfileUpdate, candidate: CurrentCandidate, session: SessionDep
-) -> CandidateOut:
+def update_me(body: ProfileUpdate, candidate: EditableProfile, session: SessionDep) -> CandidateOut:
     """Change profile fields; the ID number, name and exam district never change here."""
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(candidate, key, value)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from sqlalchemy import select
 
 from backend_stub.db import utcnow
-from backend_stub.deps import CurrentCandidate, SessionDep, SettingsDep
+from backend_stub.deps import CurrentCandidate, EditableIdCard, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, IdCardSubmission
 from backend_stub.routes.accounts import parse_id_number
@@ -64,7 +64,7 @@ OwnedSubmission = Annotated[IdCardSubmission, Depends(owned_submission)]
 @router.post("", response_model=IdCardOut, status_code=201)
 async def upload_idcard(
     request: Request,
-    candidate: CurrentCandidate,
+    candidate: EditableIdCard,
     session: SessionDep,
     settings: SettingsDep,
     front: Annotated[UploadFile, File(description="人像面照片 (JPEG/PNG, ≤ 10 MB)")],
@@ -115,7 +115,7 @@ def read_latest_idcard(candidate: CurrentCandidate, session: SessionDep) -> IdCa
 def confirm_idcard(
     body: CardFieldsIn,
     submission: OwnedSubmission,
-    candidate: CurrentCandidate,
+    candidate: EditableIdCard,
     session: SessionDep,
 ) -> IdCardOut:
     """Confirm the card's fields (as corrected by the candidate); they must fit the account."""

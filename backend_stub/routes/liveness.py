@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
 from backend_stub.db import utcnow
-from backend_stub.deps import CurrentCandidate, SessionDep, SettingsDep
+from backend_stub.deps import CurrentCandidate, EditableLiveness, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, LiveAttempt, LiveChallenge
 from backend_stub.routes.photo import _portrait
@@ -114,7 +114,7 @@ def read_liveness(
 
 @router.post("/challenge", response_model=ChallengeOut, status_code=201)
 def issue_challenge(
-    request: Request, candidate: CurrentCandidate, session: SessionDep, settings: SettingsDep
+    request: Request, candidate: EditableLiveness, session: SessionDep, settings: SettingsDep
 ) -> ChallengeOut:
     """Fresh digits to read aloud, valid five minutes, for one upload."""
     if _portrait(session, request, candidate.id) is None:
@@ -157,7 +157,7 @@ async def upload_video(
     challenge_id: int,
     request: Request,
     video: VideoFile,
-    candidate: CurrentCandidate,
+    candidate: EditableLiveness,
     session: SessionDep,
     settings: SettingsDep,
 ) -> AttemptOut:

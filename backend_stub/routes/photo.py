@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from backend_stub.deps import CurrentCandidate, SessionDep, SettingsDep
+from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
 from backend_stub.models import IdCardSubmission, StandardPhoto
 from backend_stub.routes.idcard import read_upload
@@ -109,7 +109,7 @@ async def fix_photo(
 async def submit_photo(
     request: Request,
     file: PhotoFile,
-    candidate: CurrentCandidate,
+    candidate: EditablePhoto,
     session: SessionDep,
     settings: SettingsDep,
 ) -> PhotoOut:

@@ -52,6 +52,12 @@ class Candidate(BaseModel):
     sex: str
     birth_date: str
     journey: list[JourneyStep] = []
+    # 资格审核: status, message, reason, parts (see the backend's review module).
+    review: dict[str, Any] = {}
+
+    @property
+    def review_status(self) -> str:
+        return str(self.review.get("status", "none"))
 
     @property
     def masked_id_number(self) -> str:
@@ -350,3 +356,7 @@ class ApiClient:
         """A one-time URL of a PDF (receipt / ticket) to open in the browser."""
         body = await self._call("POST", f"/api/orders/{order_id}/documents/{kind}")
         return body["url"]
+
+    async def submit_review(self) -> dict[str, Any]:
+        """提交资格审核 (again, after redoing what was rejected)."""
+        return await self._call("POST", "/api/review")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flet as ft
 
 from mobile import ids
 from mobile.services.api import ApiError, Candidate
 from mobile.state import AppState
-from mobile.views.common import PRIMARY, Banner, Navigate, go, primary_button, screen, semantic
+from mobile.views.common import (
+    PRIMARY,
+    Banner,
+    Navigate,
+    go,
+    link_button,
+    primary_button,
+    screen,
+    semantic,
+    set_busy,
+)
 
 ROUTE = "/me"
 
@@ -40,6 +52,8 @@ def _info_row(label: str, value: str, identifier: str | None = None) -> ft.Contr
 
 def _journey(candidate: Candidate, navigate: Navigate) -> ft.Control:
     rows: list[ft.Control] = []
+    # After a rejection, the rejected parts open again.
+    redo = set(candidate.review.get("parts") or [])
     for number, step in enumerate(candidate.journey, start=1):
         icon, color, status_text = STATUS_ICONS.get(step.status, STATUS_ICONS["todo"])
         rows.append(
@@ -57,12 +71,62 @@ def _journey(candidate: Candidate, navigate: Navigate) -> ft.Control:
                     min_height=52,
                     # Steps with a screen open it (a step not yet current can be prepared early).
                     on_click=go(navigate, SCREENS[step.key])
-                    if step.key in SCREENS and step.status != "done"
+                    if step.key in SCREENS and (step.status != "done" or step.key in redo)
                     else None,
                 ),
             )
         )
     return semantic(ids.PROFILE_JOURNEY, ft.Column(rows, spacing=0))
+
+
+REVIEW_COLOURS = {
+    "pending": (ft.Colors.BLUE_50, ft.Colors.BLUE_900),
+    "approved": (ft.Colors.GREEN_50, ft.Colors.GREEN_900),
+    "rejected": (ft.Colors.RED_50, ft.Colors.RED_900),
+    "unlocked": (ft.Colors.ORANGE_50, ft.Colors.ORANGE_900),
+    "none": (ft.Colors.BLUE_GREY_50, ft.Colors.BLUE_GREY_900),
+}
+PART_NAMES = {
+    "idcard": "身份证信息",
+    "liveness": "人脸识别",
+    "photo": "证件照",
+    "profile": "报名信息",
+}
+
+
+def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft.Control | None:
+    """资格审核 on 个人中心: where it stands, why it was rejected, 提交资格审核."""
+    review = candidate.review
+    status = candidate.review_status
+    identity_done = all(
+        s.status == "done" for s in candidate.journey if s.key in ("idcard", "liveness", "photo")
+    )
+    if status == "none" and not identity_done:
+        return None
+    lines = [ft.Text(f"资格审核：{review.get('message', '')}", size=15)]
+    if review.get("reason"):
+        lines.append(ft.Text(f"原因：{review['reason']}", size=15, weight=ft.FontWeight.BOLD))
+    if review.get("parts"):
+        redo = "、".join(PART_NAMES.get(p, p) for p in review["parts"])
+        lines.append(
+            ft.Text(f"请重新完成：{redo}（在下方报名进度中点击对应步骤），然后重新提交。", size=14)
+        )
+    background, colour = REVIEW_COLOURS.get(status, REVIEW_COLOURS["none"])
+    for line in lines:
+        line.color = colour
+    controls: list[ft.Control] = [
+        semantic(
+            ids.PROFILE_REVIEW,
+            ft.Container(
+                ft.Column(lines, spacing=4), bgcolor=background, border_radius=8, padding=12
+            ),
+        )
+    ]
+    if status in ("none", "rejected", "unlocked"):
+        controls.append(submit_button)
+    if status == "pending":
+        controls.append(link_button(ids.PROFILE_REFRESH, "刷新审核状态", refresh))
+    return ft.Column(controls, spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
 
 def build(state: AppState, navigate: Navigate) -> ft.View:
@@ -80,11 +144,36 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         state.notice = "已退出登录。"
         await navigate("/login")
 
+    async def submit_review(_e: Any) -> None:
+        error.clear()
+        set_busy(submit_button, True)
+        try:
+            await state.api.submit_review()
+            state.candidate = await state.api.me()
+        except ApiError as exc:
+            error.show(exc.message)
+            return
+        finally:
+            set_busy(submit_button, False)
+        state.notice = "已提交资格审核，请等待考试机构审核。"
+        await navigate(ROUTE)
+
+    submit_button = primary_button(ids.PROFILE_SUBMIT_REVIEW, "提交资格审核", submit_review)
+    review_card = _review(candidate, submit_button, go(navigate, ROUTE))
     current = next((s for s in candidate.journey if s.status == "current"), None)
     next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
     # The first unfinished step the candidate can act on (资格审核 is the office's part).
+    # 报考 and after wait for the approval.
+    approved = any(s.key == "review" and s.status == "done" for s in candidate.journey)
     actionable = next(
-        (s for s in candidate.journey if s.status != "done" and s.key in SCREENS), None
+        (
+            s
+            for s in candidate.journey
+            if s.status != "done"
+            and s.key in SCREENS
+            and (approved or s.key in ("idcard", "liveness", "photo"))
+        ),
+        None,
     )
     next_route = SCREENS[actionable.key] if actionable else None
     return screen(
@@ -164,6 +253,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 if actionable and next_route
                 else []
             ),
+            *([review_card] if review_card else []),
             ft.Text("报名进度", size=16, weight=ft.FontWeight.BOLD, color=PRIMARY),
             _journey(candidate, navigate),
             error.control,

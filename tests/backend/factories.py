@@ -113,11 +113,20 @@ def confirmable_fields(result: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def add_identity(session: Any, candidate_ids: list[int], photo_key: str) -> None:
-    """A confirmed ID card, a passed live check and an accepted photo for each candidate:
-    the state the identity screens leave behind (they have their own tests)."""
+def add_identity(
+    session: Any, candidate_ids: list[int], photo_key: str, *, review: str | None = "approved"
+) -> None:
+    """A confirmed ID card, a passed live check and an accepted photo for each candidate,
+    and (unless `review` is None) a review in that state: what the identity screens and
+    the exam office leave behind (they have their own tests)."""
     from backend_stub.db import utcnow
-    from backend_stub.models import IdCardSubmission, LiveAttempt, LiveChallenge, StandardPhoto
+    from backend_stub.models import (
+        IdCardSubmission,
+        LiveAttempt,
+        LiveChallenge,
+        Review,
+        StandardPhoto,
+    )
 
     now = utcnow()
     challenges = [
@@ -154,10 +163,21 @@ def add_identity(session: Any, candidate_ids: list[int], photo_key: str) -> None
                 ),
             ]
         )
+        if review is not None:
+            session.add(
+                Review(
+                    candidate_id=cid,
+                    status=review,
+                    submitted_at=now,
+                    decided_at=None if review == "pending" else now,
+                    parts=[],
+                )
+            )
 
 
-def verify_identity(client: TestClient, id_number: str) -> None:
-    """Give this candidate a verified identity, with a real standard photo on file."""
+def verify_identity(client: TestClient, id_number: str, *, review: str | None = "approved") -> None:
+    """Give this candidate a verified identity, with a real standard photo on file (and a
+    review in state `review`)."""
     import io
 
     from PIL import Image
@@ -171,7 +191,7 @@ def verify_identity(client: TestClient, id_number: str) -> None:
     with app.state.db.sessionmaker() as session:
         candidate = session.scalar(select(Candidate).where(Candidate.id_number == id_number))
         key = app.state.media.put(candidate.id, "photo", buffer.getvalue(), suffix=".jpg")
-        add_identity(session, [candidate.id], key)
+        add_identity(session, [candidate.id], key, review=review)
         session.commit()
 
 

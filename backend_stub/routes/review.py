@@ -1,0 +1,37 @@
+"""资格审核, the candidate's side: where the review stands, and 提交审核."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from backend_stub import review
+from backend_stub.deps import CurrentCandidate, SessionDep
+
+router = APIRouter(prefix="/api/review", tags=["review"])
+
+
+class ReviewOut(BaseModel):
+    # none, pending, approved, rejected, unlocked
+    status: str
+    message: str
+    # Why it was rejected (a reason from the office's list, and its note).
+    reason: str | None
+    # What to redo after a rejection: idcard, liveness, photo, profile.
+    parts: list[str]
+    decided_at: datetime | None
+
+
+@router.get("", response_model=ReviewOut)
+def read_review(candidate: CurrentCandidate, session: SessionDep) -> ReviewOut:
+    """Where the candidate's 资格审核 stands and what to do next."""
+    return ReviewOut(**review.state(session, candidate))
+
+
+@router.post("", response_model=ReviewOut, status_code=201)
+def submit_review(candidate: CurrentCandidate, session: SessionDep) -> ReviewOut:
+    """提交审核 (again, after fixing what was rejected)."""
+    review.submit(session, candidate)
+    return ReviewOut(**review.state(session, candidate))
