@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     PAYMENT_CODE_TTL_SECONDS: int = 3 * 60
     PAYMENT_NOTIFY_MAX_AGE_SECONDS: int = 5 * 60
     DOCUMENT_LINK_TTL_SECONDS: int = 60
+    # Special-major proof documents (PDF or JPEG).
+    MATERIAL_MAX_BYTES: int = 5 * 1024 * 1024
     # The address phones reach this service at (QR codes and download links carry it);
     # empty: the address the request came in on.
     PUBLIC_URL: str = ""

@@ -443,3 +443,20 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(String(500), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Material(Base):
+    """A proof document for a special major (监所管理, 公安管理, 护理学): PDF or JPEG,
+    stored privately, reviewed with the rest of the candidate's submission."""
+
+    __tablename__ = "material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    major_code: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(128))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

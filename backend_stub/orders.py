@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend_stub import review
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
@@ -92,11 +93,11 @@ def check_selection(
     )
     if major is None:
         raise ApiError(422, "major_unknown", "请选择本次开考的专业。")
-    if major.special:
+    if major.special and not review.materials_approved(session, candidate.id, major.code):
         raise ApiError(
             409,
             "major_needs_materials",
-            f"{major.name}专业须提交证明材料并经考试机构审核通过后才能报考。",
+            f"{major.name}专业须上传证明材料并经考试机构审核通过后才能报考。",
         )
     codes = list(dict.fromkeys(course_codes))
     if not codes:

@@ -17,6 +17,7 @@ from backend_stub.models import (
     Candidate,
     IdCardSubmission,
     LiveAttempt,
+    Material,
     Review,
     Staff,
     StandardPhoto,
@@ -27,6 +28,7 @@ PARTS = {
     "liveness": "人脸识别",
     "photo": "证件照",
     "profile": "报名信息",
+    "materials": "证明材料",
 }
 REASONS = {
     "idcard_unclear": "身份证照片不清晰或识别信息有误",
@@ -84,6 +86,10 @@ def _redone_since(session: Session, candidate_id: int, part: str, since: datetim
     elif part == "photo":
         query = select(StandardPhoto.id).where(
             StandardPhoto.candidate_id == candidate_id, StandardPhoto.created_at > since
+        )
+    elif part == "materials":
+        query = select(Material.id).where(
+            Material.candidate_id == candidate_id, Material.created_at > since
         )
     elif part == "liveness":
         query = select(LiveAttempt.id).where(
@@ -154,4 +160,23 @@ def audit(
 ) -> None:
     session.add(
         AuditEntry(staff_id=staff.id, candidate_id=candidate_id, action=action, detail=detail)
+    )
+
+
+def materials_approved(session: Session, candidate_id: int, major_code: str) -> bool:
+    """Materials for this special major were part of a submission the office approved."""
+    review = latest(session, candidate_id)
+    if review is None or review.status != "approved":
+        return False
+    return (
+        session.scalar(
+            select(Material.id)
+            .where(
+                Material.candidate_id == candidate_id,
+                Material.major_code == major_code,
+                Material.created_at <= review.submitted_at,
+            )
+            .limit(1)
+        )
+        is not None
     )

@@ -106,6 +106,7 @@ ENROLL_COURSES = "enroll-courses"
 ENROLL_TOTAL = "enroll-total"
 ENROLL_CONFIRM = "enroll-confirm"
 ENROLL_LOCKED = "enroll-locked"
+ENROLL_MATERIALS = "enroll-materials"
 
 
 def enroll_course(code: str) -> str:

@@ -322,8 +322,6 @@ class EnrollmentChoice:
         major = self.major()
         if major is None:
             problems.append("请选择报考专业。")
-        elif major["special"]:
-            problems.append(f"{major['name']}专业须提交证明材料并经审核通过后才能报考。")
         if not self.courses:
             problems.append("请至少选择一门课程。")
         slots: dict[tuple[str, str], str] = {}

@@ -27,6 +27,7 @@ from backend_stub.models import (
     IdCardSubmission,
     LiveAttempt,
     LiveChallenge,
+    Material,
     Review,
     Staff,
     StaffSession,
@@ -341,6 +342,15 @@ def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) ->
             "<p><label>说明（考生可见）<input name='reason_text' id='reason-text' size='50' maxlength='500'></label></p>"
             f"<p>需重新提交：{parts}</p><button id='reject'>审核不通过</button></fieldset></form>"
         )
+    materials = session.scalars(
+        select(Material).where(Material.candidate_id == candidate.id).order_by(Material.id)
+    ).all()
+    materials_html = "".join(
+        f"<li><a href='{_media_link(candidate.id, 'material', m.id)}' target='_blank'>"
+        f"{m.major_code} · {'PDF' if m.content_type == 'application/pdf' else '图片'} · "
+        f"{m.size // 1024} KB · {m.created_at:%Y-%m-%d %H:%M}</a></li>"
+        for m in materials
+    )
     failures = sum(a.verdict == "fail" for a in attempts)
     if failures >= 3 and not any(a.verdict in ("pass", "review") for a in attempts):
         decision += (
@@ -369,7 +379,12 @@ def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) ->
         f"<div class='col'><h3>身份证</h3>{card_html}</div>"
         f"<div class='col'><h3>证件照</h3>{photo_html}</div></div>"
         f"<h3>人脸识别（朗读数字视频，{failures} 次未通过）</h3>{live_html}"
-        f"<h3>审核</h3>{decision or '<p>当前无需处理。</p>'}"
+        + (
+            f"<h3>特殊专业证明材料</h3><ul id='materials'>{materials_html}</ul>"
+            if materials
+            else ""
+        )
+        + f"<h3>审核</h3>{decision or '<p>当前无需处理。</p>'}"
     )
     return _page(f"考生资料：{candidate.name}", body, staff)
 
@@ -379,6 +394,7 @@ MEDIA_TYPES = {
     ".png": "image/png",
     ".mp4": "video/mp4",
     ".webm": "video/webm",
+    ".pdf": "application/pdf",
 }
 
 
@@ -402,6 +418,11 @@ def read_media(
     elif kind == "photo":
         photo = session.get(StandardPhoto, row_id)
         key = photo.key if photo is not None and photo.candidate_id == candidate.id else None
+    elif kind == "material":
+        material = session.get(Material, row_id)
+        key = (
+            material.key if material is not None and material.candidate_id == candidate.id else None
+        )
     elif kind == "video":
         attempt = session.get(LiveAttempt, row_id)
         key = (

@@ -360,3 +360,25 @@ class ApiClient:
     async def submit_review(self) -> dict[str, Any]:
         """提交资格审核 (again, after redoing what was rejected)."""
         return await self._call("POST", "/api/review")
+
+    async def upload_material(self, major_code: str, data: bytes) -> dict[str, Any]:
+        """A proof document (PDF or JPEG) for a special major."""
+        is_pdf = data[:5] == b"%PDF-"
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = await self._client.post(
+                "/api/materials",
+                files={
+                    "file": (
+                        "material.pdf" if is_pdf else "material.jpg",
+                        data,
+                        "application/pdf" if is_pdf else "image/jpeg",
+                    )
+                },
+                data={"major_code": major_code},
+                headers=headers,
+                timeout=120.0,
+            )
+        except httpx.TransportError:
+            raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
+        return self._body(response)

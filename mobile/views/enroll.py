@@ -38,6 +38,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     error = Banner(ids.FORM_ERROR)
     heading = ft.Text("正在加载考试计划…", size=15, color=ft.Colors.BLUE_GREY_700)
     body = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    picker = ft.FilePicker()  # special-major materials
 
     async def load() -> None:
         try:
@@ -176,6 +177,51 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             fill_courses()
             courses.update()
             refresh_total()
+            major_info = choice.major()
+            materials.visible = bool(major_info and major_info["special"])
+            materials.update()
+
+        async def material_picked(e: ft.FilePickerResultEvent) -> None:
+            if not (e.files and e.files[0].bytes):
+                return
+            error.clear()
+            try:
+                await state.api.upload_material(choice.major_code, e.files[0].bytes)
+            except ApiError as exc:
+                error.show(exc.message)
+                return
+            material_note.value = (
+                "证明材料已上传。请回到个人中心提交资格审核，审核通过后即可报考该专业。"
+            )
+            material_note.update()
+
+        picker.on_result = material_picked
+        material_note = ft.Text(
+            "该专业须上传证明材料（PDF或JPG，不超过5MB），经考试机构审核通过后才能报考。",
+            size=14,
+            color=ft.Colors.ORANGE_900,
+        )
+        major_now = choice.major()
+        materials = semantic(
+            ids.ENROLL_MATERIALS,
+            ft.Column(
+                [
+                    material_note,
+                    ft.OutlinedButton(
+                        content=ft.Text("上传证明材料", size=15),
+                        height=44,
+                        action=ft.PickFiles(
+                            picker,
+                            file_type=ft.FilePickerFileType.CUSTOM,
+                            allowed_extensions=["pdf", "jpg", "jpeg"],
+                            with_data=True,
+                        ),
+                    ),
+                ],
+                spacing=8,
+            ),
+            visible=bool(major_now and major_now["special"]),
+        )
 
         district.on_select = district_chosen
         site.on_select = site_chosen
@@ -210,6 +256,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             semantic(ids.ENROLL_SITE, site),
             section("专业与课程"),
             semantic(ids.ENROLL_MAJOR, major),
+            materials,
             semantic(ids.ENROLL_COURSES, courses),
             ft.Text(
                 "同一时间段只能报考一门课程；实践课程须在对应理论课程合格后报考。每门课程报考费35元，新生首次报考另收考籍证工本费20元。",
@@ -235,5 +282,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             body,
         ],
     )
+    view.services = [picker]
     view.data = load
     return view

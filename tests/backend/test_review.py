@@ -323,3 +323,68 @@ def test_the_staff_command_creates_accounts_without_default_passwords(tmp_path: 
     )
     assert made.returncode == 0, made.stderr
     assert "已创建审核员 li" in made.stdout
+
+
+def test_special_major_materials_are_reviewed_then_the_major_can_be_chosen(
+    client: TestClient,
+) -> None:
+    add_staff(client, "li")
+    candidate = make_candidate(client)
+    token = candidate["token"]
+    verify_identity(client, candidate["id_number"], review=None)
+    headers = auth(token)
+    not_special = client.post(
+        "/api/materials",
+        data={"major_code": "080901"},
+        files={"file": ("a.pdf", b"%PDF-1.4 proof", "application/pdf")},
+        headers=headers,
+    )
+    assert not_special.status_code == 422 and not_special.json()["code"] == "major_not_special"
+    wrong_type = client.post(
+        "/api/materials",
+        data={"major_code": "100701"},
+        files={"file": ("a.pdf", b"GIF89a....", "application/pdf")},
+        headers=headers,
+    )
+    assert wrong_type.status_code == 415 and wrong_type.json()["code"] == "material_type"
+    too_large = client.post(
+        "/api/materials",
+        data={"major_code": "100701"},
+        files={"file": ("a.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), "application/pdf")},
+        headers=headers,
+    )
+    assert too_large.status_code == 413
+    uploaded = client.post(
+        "/api/materials",
+        data={"major_code": "100701"},
+        files={"file": ("护士资格证.pdf", b"%PDF-1.4 nurse licence", "application/pdf")},
+        headers=headers,
+    )
+    assert uploaded.status_code == 201 and uploaded.json()["content_type"] == "application/pdf"
+    assert [m["major_code"] for m in client.get("/api/materials", headers=headers).json()] == [
+        "100701"
+    ]
+
+    site = client.get("/api/catalog").json()["districts"][0]["sites"][0]["id"]
+    nursing = {"site_id": site, "major_code": "100701", "course_codes": ["03179"]}
+    client.post("/api/review", headers=headers)
+    desk = console(client, "li")
+    cid = submitted_id(client, candidate["id_number"])
+    page = desk.get(f"/office/candidates/{cid}").text
+    link = re.search(r"href='(/office/candidates/\d+/media/material/\d+)'", page)
+    assert link and desk.get(link.group(1)).content.startswith(b"%PDF-")
+    decide(desk, cid, action="approve")
+    chosen = client.put("/api/enrollment", json=nursing, headers=headers)
+    assert chosen.status_code == 200, chosen.text
+    locked = client.post(
+        "/api/materials",
+        data={"major_code": "100701"},
+        files={"file": ("b.pdf", b"%PDF-1.4 more", "application/pdf")},
+        headers=headers,
+    )
+    assert locked.json()["code"] == "identity_locked"
+
+
+def submitted_id(client: TestClient, id_number: str) -> int:
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        return session.scalar(select(Candidate.id).where(Candidate.id_number == id_number))

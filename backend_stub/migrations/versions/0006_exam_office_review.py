@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-22 08:12:35.577829
+Create Date: 2026-11-22 08:24:27.488884
 """
 
 from __future__ import annotations
@@ -43,6 +43,20 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entry_candidate_id'), ['candidate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_staff_id'), ['staff_id'], unique=False)
+
+    op.create_table('material',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('major_code', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=128), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('material', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_material_candidate_id'), ['candidate_id'], unique=False)
 
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -89,6 +103,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_candidate_id'))
 
     op.drop_table('review')
+    with op.batch_alter_table('material', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_material_candidate_id'))
+
+    op.drop_table('material')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_staff_id'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_candidate_id'))

@@ -1,0 +1,88 @@
+"""证明材料 for the special majors (监所管理, 公安管理, 护理学): uploaded by the candidate,
+reviewed by the exam office with the rest of the submission."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from backend_stub.deps import (
+    CurrentCandidate,
+    CurrentExam,
+    EditableMaterials,
+    SessionDep,
+    SettingsDep,
+)
+from backend_stub.errors import ApiError
+from backend_stub.models import Major, Material
+
+router = APIRouter(prefix="/api/materials", tags=["materials"])
+
+KINDS = {b"%PDF-": ("application/pdf", ".pdf"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}
+
+
+class MaterialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    major_code: str
+    content_type: str
+    size: int
+    created_at: datetime
+
+
+def _kind(data: bytes) -> tuple[str, str]:
+    for magic, kind in KINDS.items():
+        if data.startswith(magic):
+            return kind
+    raise ApiError(415, "material_type", "证明材料只能是 PDF 或 JPG 文件。")
+
+
+@router.post("", response_model=MaterialOut, status_code=201)
+async def upload_material(
+    request: Request,
+    file: Annotated[UploadFile, File(description="证明材料 (PDF/JPEG)")],
+    major_code: Annotated[str, Form(max_length=16)],
+    candidate: EditableMaterials,
+    exam: CurrentExam,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> MaterialOut:
+    """Upload a proof document for a special major (checked by content, size-limited)."""
+    major = session.scalar(
+        select(Major).where(Major.session_id == exam.id, Major.code == major_code)
+    )
+    if major is None or not major.special:
+        raise ApiError(422, "major_not_special", "该专业无需上传证明材料。")
+    limit = settings.MATERIAL_MAX_BYTES
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "material_too_large", f"证明材料不能超过{limit // (1024 * 1024)}MB。")
+    if not data:
+        raise ApiError(422, "material_empty", "没有收到文件，请重新选择。")
+    content_type, suffix = _kind(data)
+    material = Material(
+        candidate_id=candidate.id,
+        major_code=major.code,
+        key=request.app.state.media.put(candidate.id, "material", data, suffix=suffix),
+        content_type=content_type,
+        size=len(data),
+    )
+    session.add(material)
+    session.commit()
+    return MaterialOut.model_validate(material)
+
+
+@router.get("", response_model=list[MaterialOut])
+def read_materials(candidate: CurrentCandidate, session: SessionDep) -> list[MaterialOut]:
+    """The candidate's uploaded materials."""
+    return [
+        MaterialOut.model_validate(m)
+        for m in session.scalars(
+            select(Material).where(Material.candidate_id == candidate.id).order_by(Material.id)
+        )
+    ]
