@@ -205,7 +205,9 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640, upsample: int = 1) -> li
     if scale < 1.0:
         small = np.asarray(
             Image.fromarray(rgb).resize(
-                (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), Image.BILINEAR
+                (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)),
+                Image.BILINEAR,
+                reducing_gap=2.0,
             )
         )
     locations = face_recognition.face_locations(
@@ -233,6 +235,31 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640, upsample: int = 1) -> li
             )
         )
     return faces
+
+
+# The first, unupsampled search: finds faces of at least 80 px at this size (a sixth of
+# the photo's longer side), which every usable ID photo has.
+COARSE_SIDE = 480
+
+
+def locate_face(rgb: np.ndarray, *, max_side: int = 640) -> list[Face]:
+    """The faces `find_faces(rgb)` finds, cheaper for one large face: found without
+    upsampling first, then searched again upsampled only around it, at the same scale (so
+    the box is the one the full search gives). Anything else: the full search."""
+    coarse = find_faces(rgb, max_side=COARSE_SIDE, upsample=0)
+    if len(coarse) != 1:
+        return find_faces(rgb, max_side=max_side, upsample=1)
+    face = coarse[0]
+    pad = round(0.35 * face.height)
+    y0, y1 = max(0, face.top - pad), min(rgb.shape[0], face.bottom + pad)
+    x0, x1 = max(0, face.left - pad), min(rgb.shape[1], face.right + pad)
+    scale = min(1.0, max_side / max(rgb.shape[:2]))
+    region = rgb[y0:y1, x0:x1]
+    refined = find_faces(region, max_side=round(max(region.shape[:2]) * scale), upsample=1)
+    if len(refined) != 1:
+        return find_faces(rgb, max_side=max_side, upsample=1)
+    f = refined[0]
+    return [Face(f.top + y0, f.right + x0, f.bottom + y0, f.left + x0, f.eye_angle)]
 
 
 def head_top(rgb: np.ndarray, face: Face, background: np.ndarray) -> int:
@@ -429,7 +456,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
         image.draft("RGB", (spec.width * 2, spec.height * 2))
     rgb = load_upright(image, sniff(data) or "").rgb
     image = Image.fromarray(rgb)
-    faces = find_faces(rgb)
+    faces = locate_face(rgb)
     if not faces:
         raise CannotFix(MESSAGES["no_face"], code="no_face")
     if len(faces) > 1:
@@ -446,7 +473,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
             fillcolor=tuple(int(c) for c in bg),
         )
         rgb = np.asarray(image)
-        faces = find_faces(rgb) or faces
+        faces = locate_face(rgb) or faces
         face = max(faces, key=lambda f: f.height)
     crown = head_top(rgb, face, bg)
     head = face.bottom - crown
@@ -460,7 +487,7 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
     # Outside the photo: extend with the background colour rather than fail.
     canvas = Image.new("RGB", (box[2] - box[0], box[3] - box[1]), tuple(int(c) for c in bg))
     canvas.paste(image, (-box[0], -box[1]))
-    out = canvas.resize((spec.width, spec.height), Image.LANCZOS)
+    out = canvas.resize((spec.width, spec.height), Image.LANCZOS, reducing_gap=3.0)
     report: dict[str, Any] = {
         "profile": spec.key,
         "crop": list(box),
