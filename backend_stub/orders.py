@@ -35,7 +35,7 @@ from backend_stub.models import (
     PassedCourse,
     PaymentNotice,
 )
-from backend_stub.payments import SUCCESS, Notification, PaymentProvider
+from backend_stub.payments import SUCCESS, Notification, PaymentProvider, TradeState
 
 log = logging.getLogger("zikao.orders")
 
@@ -268,19 +268,7 @@ def close_order(session: Session, order: Order, provider: PaymentProvider, statu
     assert status in ("cancelled", "lapsed")
     if order.status != "pending":
         return order
-    state = provider.close(order.out_trade_no)
-    if state.status == SUCCESS:
-        assert state.transaction_id and state.amount_fen is not None and state.paid_at
-        record_payment(
-            session,
-            provider.name,
-            notify_id=None,
-            out_trade_no=order.out_trade_no,
-            transaction_id=state.transaction_id,
-            amount_fen=state.amount_fen,
-            paid_at=state.paid_at,
-        )
-        session.refresh(order)
+    if settle(session, provider, order, provider.close(order.out_trade_no)):
         return order
     session.commit()
     closed = session.execute(
@@ -293,6 +281,25 @@ def close_order(session: Session, order: Order, provider: PaymentProvider, statu
     session.commit()
     session.refresh(order)
     return order
+
+
+def settle(session: Session, provider: PaymentProvider, order: Order, state: TradeState) -> bool:
+    """Apply a payment the provider reports (from a query or a close) to `order`; True
+    if the provider says it was paid."""
+    if state.status != SUCCESS:
+        return False
+    assert state.transaction_id and state.amount_fen is not None and state.paid_at
+    record_payment(
+        session,
+        provider.name,
+        notify_id=None,
+        out_trade_no=order.out_trade_no,
+        transaction_id=state.transaction_id,
+        amount_fen=state.amount_fen,
+        paid_at=state.paid_at,
+    )
+    session.refresh(order)
+    return True
 
 
 def sweep_lapsed(

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from backend_stub import review
 from backend_stub.db import utcnow
 from backend_stub.deps import SessionDep
+from backend_stub.documents import masked_id
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     AuditEntry,
@@ -112,10 +113,6 @@ def _visible(session: SessionDep, staff: Staff, candidate_id: int) -> Candidate:
     return candidate
 
 
-def _masked(number: str) -> str:
-    return number[:6] + "********" + number[-4:]
-
-
 @router.get("/login", response_class=HTMLResponse)
 def login_form(error: str = "") -> HTMLResponse:
     """The console's login form."""
@@ -190,7 +187,7 @@ def read_queue(
         rows.append(
             f"<tr><td>{row.submitted_at:%Y-%m-%d %H:%M}</td>"
             f"<td><a href='/office/candidates/{candidate.id}' class='candidate'>"
-            f"{html.escape(candidate.name)}</a></td><td>{_masked(candidate.id_number)}</td>"
+            f"{html.escape(candidate.name)}</a></td><td>{masked_id(candidate.id_number)}</td>"
             f"<td>{html.escape(EXAM_DISTRICTS.get(candidate.exam_district, ''))}</td>"
             f"<td>{'、'.join(LIVE_NAMES.get(v, v) for v in live) or '—'}</td>"
             f"<td>{STATUS_NAMES.get(row.status, row.status)}</td></tr>"
@@ -262,8 +259,8 @@ def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) ->
             flag = "" if ocr == final else "<span class='flag'>考生修改</span>"
             if key in card.result.get("uncertain", []):
                 flag += " <span class='flag'>识别不确定</span>"
-            shown_ocr = _masked(ocr) if key == "id_number" and ocr else ocr
-            shown = _masked(final) if key == "id_number" and final else final
+            shown_ocr = masked_id(ocr) if key == "id_number" and ocr else ocr
+            shown = masked_id(final) if key == "id_number" and final else final
             rows.append(
                 f"<tr><td>{label}</td><td>{html.escape(str(shown_ocr or '—'))}</td>"
                 f"<td>{html.escape(str(shown or '—'))}</td><td>{flag}</td></tr>"
@@ -366,7 +363,7 @@ def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) ->
         )
     state = STATUS_NAMES.get(current.status, current.status) if current else "未提交"
     body = (
-        f"<p>姓名：{html.escape(candidate.name)} · 身份证号：{_masked(candidate.id_number)} · "
+        f"<p>姓名：{html.escape(candidate.name)} · 身份证号：{masked_id(candidate.id_number)} · "
         f"报名地州：{html.escape(EXAM_DISTRICTS.get(candidate.exam_district, ''))} · "
         f"审核状态：<b id='status'>{state}</b></p>"
         + (

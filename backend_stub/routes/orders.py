@@ -32,7 +32,6 @@ from backend_stub.models import (
     PaymentCode,
     StandardPhoto,
 )
-from backend_stub.payments import SUCCESS
 from backend_stub.security import token_digest
 
 router = APIRouter(tags=["orders"])
@@ -170,9 +169,7 @@ def create_payment(
             409, f"order_{order.status}", f"订单{orders.STATUS_TEXT[order.status]}，无需支付。"
         )
     # A code already paid but not yet notified: settle it instead of charging again.
-    state = payments.close(order.out_trade_no)
-    if state.status == SUCCESS:
-        _settle(session, payments, order)
+    if orders.settle(session, payments, order, payments.close(order.out_trade_no)):
         raise ApiError(409, "order_paid", "订单已缴费。")
     now = utcnow()
     expires_at = min(now + timedelta(seconds=settings.PAYMENT_CODE_TTL_SECONDS), order.expires_at)
@@ -205,27 +202,11 @@ def create_payment(
     )
 
 
-def _settle(session: SessionDep, payments: PaymentsDep, order: Order) -> None:
-    state = payments.query(order.out_trade_no)
-    if state.status == SUCCESS:
-        assert state.transaction_id and state.amount_fen is not None and state.paid_at
-        orders.record_payment(
-            session,
-            payments.name,
-            notify_id=None,
-            out_trade_no=order.out_trade_no,
-            transaction_id=state.transaction_id,
-            amount_fen=state.amount_fen,
-            paid_at=state.paid_at,
-        )
-        session.refresh(order)
-
-
 @router.post("/api/orders/{order_id}/query", response_model=OrderOut)
 def query_payment(order: OwnedOrder, session: SessionDep, payments: PaymentsDep) -> OrderOut:
     """查询缴费结果: ask the provider, for when its notification has not arrived."""
     if order.status == "pending":
-        _settle(session, payments, order)
+        orders.settle(session, payments, order, payments.query(order.out_trade_no))
     return order_out(session, order)
 
 

@@ -277,13 +277,21 @@ class ApiClient:
         data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)
         return IdCardReading.model_validate(data)
 
-    async def _post_photo(self, path: str, data: bytes, form: dict[str, str] | None = None) -> Any:
-        """Multipart upload of a photo (small: a standard photo is tens of KB after fixing)."""
+    async def _post_file(
+        self,
+        path: str,
+        data: bytes,
+        form: dict[str, str] | None = None,
+        *,
+        filename: str = "photo.jpg",
+        content_type: str = "image/jpeg",
+    ) -> Any:
+        """Multipart upload of a small file (a standard photo is tens of KB after fixing)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = await self._client.post(
                 path,
-                files={"file": ("photo.jpg", data, "image/jpeg")},
+                files={"file": (filename, data, content_type)},
                 data=form or {},
                 headers=headers,
                 timeout=120.0,
@@ -293,13 +301,13 @@ class ApiClient:
         return self._body(response)
 
     async def check_photo(self, data: bytes) -> dict[str, Any]:
-        return await self._post_photo("/api/photo/check", data)
+        return await self._post_file("/api/photo/check", data)
 
     async def fix_photo(
         self, data: bytes, *, replace_background: bool = False
     ) -> tuple[bytes, dict[str, Any]]:
         """一键修正: the fixed JPEG and the backend's check of it."""
-        body = await self._post_photo(
+        body = await self._post_file(
             "/api/photo/fix",
             data,
             {"replace_background": "true" if replace_background else "false"},
@@ -307,7 +315,7 @@ class ApiClient:
         return base64.b64decode(body["jpeg_base64"]), body
 
     async def submit_photo(self, data: bytes) -> dict[str, Any]:
-        return await self._post_photo("/api/photo", data)
+        return await self._post_file("/api/photo", data)
 
     def _logged_in(self, body: Any) -> LoginSession:
         session = LoginSession.model_validate(body)
@@ -364,21 +372,10 @@ class ApiClient:
     async def upload_material(self, major_code: str, data: bytes) -> dict[str, Any]:
         """A proof document (PDF or JPEG) for a special major."""
         is_pdf = data[:5] == b"%PDF-"
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = await self._client.post(
-                "/api/materials",
-                files={
-                    "file": (
-                        "material.pdf" if is_pdf else "material.jpg",
-                        data,
-                        "application/pdf" if is_pdf else "image/jpeg",
-                    )
-                },
-                data={"major_code": major_code},
-                headers=headers,
-                timeout=120.0,
-            )
-        except httpx.TransportError:
-            raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
-        return self._body(response)
+        return await self._post_file(
+            "/api/materials",
+            data,
+            {"major_code": major_code},
+            filename="material.pdf" if is_pdf else "material.jpg",
+            content_type="application/pdf" if is_pdf else "image/jpeg",
+        )
