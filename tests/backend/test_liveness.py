@@ -79,6 +79,31 @@ def test_the_genuine_clip_waits_for_a_person_when_no_speech_model_is_configured(
     assert again.status_code == 409 and again.json()["code"] == "liveness_review"
 
 
+def test_the_genuine_clip_passes_when_the_speech_model_hears_the_digits(
+    make_client: AppFactory,
+) -> None:
+    from verification.speech import BUNDLED_MODEL_DIR
+
+    client = make_client(VERIFY_WORKERS=0, ASR_MODEL_DIR=str(BUNDLED_MODEL_DIR))
+    candidate = candidate_with_card(client, clips.talking_portrait())
+    token = candidate["token"]
+    issued = challenge(client, token)
+    # The clip reads clips.DIGITS: issue those (the server's own digits are random).
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        session.execute(
+            update(LiveChallenge)
+            .where(LiveChallenge.id == issued["id"])
+            .values(digits=clips.DIGITS)
+        )
+        session.commit()
+    body = upload(client, token, issued["id"], clips.talking()).json()
+    assert body["verdict"] == "pass", body["reasons"]
+    assert body["measurements"]["digits_heard"] == clips.DIGITS
+    assert body["measurements"]["recogniser"] == "whisper:faster-whisper-base"
+    assert client.get("/api/liveness", headers=auth(token)).json()["status"] == "passed"
+    assert journey(client, token)["liveness"] == "done"
+
+
 def test_three_failures_mean_confirmation_on_site(client: TestClient) -> None:
     candidate = candidate_with_card(client, Image.open(FACES / "obama.jpg"))
     token = candidate["token"]

