@@ -285,24 +285,27 @@ def analyse(
     if m["speech_s"] < SPEECH_MIN_SECONDS:
         fails.append("no_speech")
 
-    # Lips, on every kept frame, with the face box of the nearest detection.
-    openings: list[tuple[float, float]] = []
-    if with_face:
-        for index, frame in enumerate(clip.frames):
+    # Lips, on the kept frames while there is speech (all of them when there is too little),
+    # with the face box of the nearest detection.
+    def is_speech(t: float) -> bool:
+        k = int(t / chunk_s)
+        return bool(speaking[max(0, k - 3) : k + 4].any())
+
+    def openings(indices: list[int]) -> list[float]:
+        out = []
+        for index in indices if with_face else []:
             nearest = min(with_face, key=lambda i: abs(i - index))
             if abs(nearest - index) > max(3, len(clip.frames) // DETECTIONS):
                 continue
-            value = mouth_opening(frame.gray, detected[nearest][0])
+            value = mouth_opening(clip.frames[index].gray, detected[nearest][0])
             if value is not None:
-                openings.append((frame.time, value))
+                out.append(value)
+        return out
 
-    def is_speech(t: float) -> bool:
-        k = int(t / chunk_s)
-        window = speaking[max(0, k - 3) : k + 4]
-        return bool(window.any())
-
-    during = [v for t, v in openings if speaking.size and is_speech(t)]
-    values = during if len(during) >= 4 else [v for _t, v in openings]
+    during = [i for i, frame in enumerate(clip.frames) if speaking.size and is_speech(frame.time)]
+    values = openings(during)
+    if len(values) < 4:
+        values = openings(list(range(len(clip.frames))))
     movement = (
         float(np.percentile(values, 90) - np.percentile(values, 10)) if len(values) >= 4 else 0.0
     )
