@@ -26,6 +26,10 @@ def run() -> None:
             port=args.port,
             assets_dir=str(ASSETS_DIR),
             no_cdn=True,
+            # CanvasKit, not skwasm (which "auto" picks in Chromium): Flet documents it as
+            # much faster at the byte buffers every UI update exchanges, and under heavy CPU
+            # load skwasm's render thread froze the page for minutes (seen in the e2e tests).
+            web_renderer=ft.WebRenderer.CANVAS_KIT,
         )
     else:
         ft.run(main, assets_dir=str(ASSETS_DIR))

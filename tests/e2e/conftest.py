@@ -65,7 +65,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     api_port, app_port = free_port(), free_port()
     api_url, app_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{app_port}"
-    env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": ""}
+    # Unbuffered: the logs are complete even when a process is stopped at the end.
+    env = {**os.environ, "DATA_DIR": str(data), "DATABASE_URL": "", "PYTHONUNBUFFERED": "1"}
     processes: list[subprocess.Popen[bytes]] = []
     try:
         backend_log = ARTIFACTS / "backend.log"
@@ -149,5 +150,22 @@ def app(
     """A phone-sized page of the app (412×860)."""
     context = browser.new_context(viewport={"width": 412, "height": 860}, device_scale_factor=1)
     page = context.new_page()
-    yield FlutterPage(page, servers.app_url, ARTIFACTS / request.node.name)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    flutter = FlutterPage(page, servers.app_url, ARTIFACTS / request.node.name)
+    yield flutter
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # What the page looked like and what the browser said, for a failure seen in CI.
+        flutter.screenshot("failure")
+        (flutter.artifacts / "console.txt").write_text("\n".join(console))
+        (flutter.artifacts / "controls.txt").write_text(flutter.texts())
     context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call":
+        item.report_call = report  # type: ignore[attr-defined]
+    return report

@@ -53,6 +53,12 @@ class FlutterPage:
             raise AssertionError(f"{identifier} did not show: {self.describe()}") from exc
         return locator
 
+    def wait_for_hidden(self, identifier: str, timeout: float = 30_000) -> None:
+        try:
+            self.control(identifier).wait_for(state="hidden", timeout=timeout)
+        except PlaywrightTimeout as exc:
+            raise AssertionError(f"{identifier} did not go away: {self.describe()}") from exc
+
     def describe(self) -> str:
         """Where the app is and which controls it shows: what a failed wait reports."""
         try:
@@ -63,6 +69,17 @@ class FlutterPage:
         except Exception as exc:  # The page itself may be gone; say so.
             return f"the page cannot be read ({exc})"
         return f"at {self.page.url} showing {shown}"
+
+    def texts(self) -> str:
+        """Every control's identifier and text, one per line: what a failure leaves behind."""
+        try:
+            pairs = self.page.eval_on_selector_all(
+                "[flt-semantics-identifier]",
+                "els => els.map(e => [e.getAttribute('flt-semantics-identifier'), e.innerText])",
+            )
+        except Exception as exc:
+            return f"the page cannot be read ({exc})"
+        return "\n".join(f"{name}: {text!r}" for name, text in pairs)
 
     def scroll_into_view(self, locator: Locator) -> None:
         """Scroll Flutter's own scroll view (the DOM does not scroll) until `locator` shows."""
@@ -120,14 +137,19 @@ class FlutterPage:
         return self.wait_for(identifier).inner_text()
 
     def wait_for_text(self, identifier: str, fragment: str, timeout: float = 30_000) -> str:
-        locator = self.control(identifier)
-        locator.wait_for(state="visible", timeout=timeout)
-        self.page.wait_for_function(
-            "([sel, frag]) => { const e = document.querySelector(sel);"
-            " return e && e.innerText.includes(frag); }",
-            arg=[f'[flt-semantics-identifier="{identifier}"]', fragment],
-            timeout=timeout,
-        )
+        locator = self.wait_for(identifier, timeout)
+        try:
+            self.page.wait_for_function(
+                "([sel, frag]) => { const e = document.querySelector(sel);"
+                " return e && e.innerText.includes(frag); }",
+                arg=[f'[flt-semantics-identifier="{identifier}"]', fragment],
+                timeout=timeout,
+            )
+        except PlaywrightTimeout as exc:
+            raise AssertionError(
+                f"{identifier} did not say {fragment!r} but {locator.inner_text()!r}: "
+                f"{self.describe()}"
+            ) from exc
         return locator.inner_text()
 
     def screenshot(self, name: str) -> Path:

@@ -44,11 +44,17 @@ def verified_candidate(servers: Servers) -> str:
     return id_number
 
 
-def read_qr(png: bytes) -> str:
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    assert text, "no QR code on the screen"
-    return text
+def read_qr(app: FlutterPage) -> str:
+    """The link in the QR code on the screen. Flutter paints the image a moment after the
+    control appears (longer on a busy machine): look again until it reads, for 15 s."""
+    for _ in range(30):
+        png = app.control(ids.PAY_QR).screenshot()
+        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        text, _points, _ = cv2.QRCodeDetector().detectAndDecode(image)
+        if text:
+            return text
+        app.page.wait_for_timeout(500)
+    raise AssertionError("no QR code on the screen")
 
 
 def test_choose_confirm_pay_by_qr_and_download_the_receipt(
@@ -66,21 +72,26 @@ def test_choose_confirm_pay_by_qr_and_download_the_receipt(
     app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
     app.choose(ids.ENROLL_SITE, "新疆大学考点（天山区，余400座）")
     app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术（本科）")
+    # Each tap is answered by the app (the total, the error banner) before the next one, as
+    # a candidate would look: the banner closing moves the form up, under a quicker tap.
     app.click(ids.enroll_course("00024"))
+    app.wait_for_text(ids.ENROLL_TOTAL, "¥55.00")  # one course and the student card
     app.click(ids.enroll_course("03708"))  # the same half-day as 00024
+    app.wait_for_text(ids.ENROLL_TOTAL, "¥90.00")
     app.click(ids.ENROLL_CONFIRM)
     assert "只能选其中一门" in app.text(ids.FORM_ERROR)
     app.click(ids.enroll_course("03708"))
+    app.wait_for_text(ids.ENROLL_TOTAL, "¥55.00")
+    app.wait_for_hidden(ids.FORM_ERROR)
     app.click(ids.enroll_course("00018"))
-    assert "¥90.00" in app.text(ids.ENROLL_TOTAL)
+    app.wait_for_text(ids.ENROLL_TOTAL, "¥90.00")
     app.screenshot("01-chosen")
     app.click(ids.ENROLL_CONFIRM)
 
     app.wait_for(ids.PAY_QR)
     assert "¥90.00" in app.text(ids.PAY_SUMMARY)
     assert "内扫码支付" in app.wait_for_text(ids.PAY_COUNTDOWN, "02:")
-    app.page.wait_for_timeout(500)
-    code_url = read_qr(app.control(ids.PAY_QR).screenshot())
+    code_url = read_qr(app)
     assert code_url.startswith(servers.api_url + "/sandbox/pay/")
     app.screenshot("02-qr")
 
