@@ -131,9 +131,13 @@ def _speech_model(args: argparse.Namespace) -> int:
     target = Path(args.target) if args.target else speech.BUNDLED_MODEL_DIR
     try:
         if args.if_missing and (target / "SHA256SUMS").is_file():
-            speech.verify_manifest(target)
-        else:
-            speech.assemble_bundled_model(target)
+            try:
+                speech.verify_manifest(target)
+                print(target)
+                return 0
+            except (VerificationError, OSError):
+                pass  # a damaged or incomplete copy is assembled again
+        speech.assemble_bundled_model(target)
     except VerificationError as exc:
         print(exc.message, file=sys.stderr)
         return 1
@@ -182,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model.add_argument("target", nargs="?", help="directory to write (default: in the venv)")
     model.add_argument(
-        "--if-missing", action="store_true", help="only check the hashes of an existing copy"
+        "--if-missing",
+        action="store_true",
+        help="keep an existing copy whose hashes check out",
     )
     model.set_defaults(handler=_speech_model)
 

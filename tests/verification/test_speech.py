@@ -67,6 +67,20 @@ def test_a_changed_model_file_refuses_to_load(tmp_path: Path) -> None:
     assert recogniser is None and "MissingDependency" in why
 
 
+def test_the_setup_assembles_the_model_again_when_its_copy_is_damaged(tmp_path: Path) -> None:
+    from verification.__main__ import main
+
+    target = tmp_path / "faster-whisper-base"
+    assert main(["speech-model", str(target)]) == 0
+    speech.verify_manifest(target)
+    (target / "tokenizer.json").write_text("{}")
+    assert main(["speech-model", str(target), "--if-missing"]) == 0
+    speech.verify_manifest(target)
+    (target / "vocabulary.txt").unlink()
+    assert main(["speech-model", str(target), "--if-missing"]) == 0
+    speech.verify_manifest(target)
+
+
 def test_the_model_hears_digits_read_aloud(recogniser: speech.Recogniser) -> None:
     # espeak-ng's robotic Mandarin is harder than a person; most strings still come through.
     issued = ["3729", "5908", "7603", "378657", "02685", "1471"]
