@@ -25,6 +25,12 @@ from backend_stub.config import get_settings
 from backend_stub.db import Database
 from backend_stub.migrate import upgrade
 
+# Idle connections are kept this long (uvicorn's default is 5 s). The app lets its own idle
+# connections go sooner (mobile.services.api.KEEPALIVE_S): a request sent on a connection
+# the server is closing at that moment fails ("Server disconnected without sending a
+# response"), which a candidate pausing ~5 s on a form would otherwise meet.
+KEEP_ALIVE_S = 30
+
 
 def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -35,7 +41,7 @@ def serve(host: str, port: int) -> None:
     with app.state.db.sessionmaker() as session:
         demo.seed(session)
         catalog.seed_demo(session)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
 
 
 def import_plan(args: argparse.Namespace) -> int:

@@ -13,6 +13,10 @@ import httpx
 from pydantic import BaseModel
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
+# Idle connections are dropped well before the server drops them (backend_stub.__main__.
+# KEEP_ALIVE_S; reverse proxies keep them longer still): reusing one that the server is
+# closing fails the request with a network error.
+KEEPALIVE_S = 15.0
 
 
 class ApiError(Exception):
@@ -116,7 +120,12 @@ class ApiClient:
     ):
         self.base_url = base_url or os.environ.get("ZIKAO_API_URL", DEFAULT_API_URL)
         self.token: str | None = None
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=30.0, transport=transport)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=30.0,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
+            transport=transport,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()

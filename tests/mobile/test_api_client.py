@@ -66,3 +66,15 @@ async def test_no_backend_is_a_network_error_in_chinese() -> None:
     assert caught.value.code == "network_error"
     assert "无法连接服务器" in caught.value.message
     await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_idle_connections_are_let_go_before_the_server_closes_them() -> None:
+    """A request on a connection the server is closing fails as a network error (seen with
+    both sides at uvicorn's and httpx's 5 s): the app must give up first."""
+    from backend_stub.__main__ import KEEP_ALIVE_S
+
+    api = ApiClient("http://127.0.0.1:9")
+    pool = api._client._transport._pool  # type: ignore[attr-defined]
+    assert pool._keepalive_expiry <= KEEP_ALIVE_S / 2
+    await api.aclose()
