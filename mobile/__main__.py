@@ -27,8 +27,9 @@ def run() -> None:
             assets_dir=str(ASSETS_DIR),
             no_cdn=True,
             # CanvasKit, not skwasm (which "auto" picks in Chromium): Flet documents it as
-            # much faster at the byte buffers every UI update exchanges, and under heavy CPU
-            # load skwasm's render thread froze the page for minutes (seen in the e2e tests).
+            # much faster at the byte buffers every UI update exchanges, and with skwasm the
+            # page froze for over a minute under heavy CPU load in the e2e tests (not seen
+            # since the switch).
             web_renderer=ft.WebRenderer.CANVAS_KIT,
         )
     else:
