@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
+import unicodedata
 from importlib import util
 from pathlib import Path
 from typing import Protocol
@@ -83,8 +84,12 @@ class Recogniser(Protocol):
 
 
 def spoken_digits(text: str) -> str:
-    """The digits in a transcript, Arabic or Chinese ("三七二九", "3 7 2 9", "幺洞")."""
-    return "".join(CHINESE_DIGITS.get(ch, ch if ch.isdigit() else "") for ch in text)
+    """The digits in a transcript, Arabic (also full-width, "３７") or Chinese ("三七二九",
+    "幺洞"), as ASCII digits."""
+    return "".join(
+        CHINESE_DIGITS.get(ch, str(unicodedata.decimal(ch)) if ch.isdecimal() else "")
+        for ch in text
+    )
 
 
 def digits_close(heard: str, issued: str) -> bool:

@@ -27,6 +27,7 @@ def recogniser() -> speech.Recogniser:
 def test_spoken_digits_and_closeness() -> None:
     assert speech.spoken_digits("三七二九。") == "3729"
     assert speech.spoken_digits("幺洞两 5") == "1025"
+    assert speech.spoken_digits("３７２9²") == "3729"  # full-width digits count; "²" does not
     assert speech.digits_close("3729", "3729")
     assert speech.digits_close("372", "3729")
     assert speech.digits_close("3728", "3729")
