@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import verification
 from backend_stub import orders
 from backend_stub.config import Settings, get_settings
 from backend_stub.db import MAX_REQUESTS, Database
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_sweep_orders(app))
+        app.state.verifier.warm(verification.warm_up, settings.ASR_MODEL_DIR)
         yield
         sweeper.cancel()
         app.state.verifier.close()

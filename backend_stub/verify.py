@@ -12,7 +12,8 @@ T = TypeVar("T")
 
 
 class Verifier:
-    """One per app. Workers start on first use (each loads the engine's models once)."""
+    """One per app. Workers start with the app (`warm`) or on first use, and each keeps
+    the engine's models loaded."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -21,12 +22,24 @@ class Verifier:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self.workers <= 0:
             return await asyncio.to_thread(fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._started(), fn, *args)
+
+    def warm(self, fn: Callable[..., object], *args: Any) -> None:
+        """Start the workers now, each running `fn` once (loading the models), without
+        waiting: the first candidates after a restart then wait for their own check only."""
+        if self.workers <= 0:
+            return
+        pool = self._started()
+        for _ in range(self.workers):  # one task per worker: each new worker takes one
+            pool.submit(fn, *args)
+
+    def _started(self) -> Executor:
         if self._pool is None:
             # spawn: the API process has threads; a forked copy of them is not safe.
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn")
             )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
