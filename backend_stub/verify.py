@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+PARENT_CHECK_S = 2.0
+
+
+def _worker_started(parent: int) -> None:
+    """In each worker. Ctrl-C in a terminal reaches every process of the group: the API
+    process stops its workers in order, so a worker ignores it. A worker whose API process
+    is gone (killed) exits instead of waiting forever with the models loaded."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class Verifier:
@@ -37,7 +56,10 @@ class Verifier:
         if self._pool is None:
             # spawn: the API process has threads; a forked copy of them is not safe.
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_started,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

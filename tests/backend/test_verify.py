@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +17,7 @@ from tests.backend.conftest import AppFactory
 from verification.speech import BUNDLED_MODEL_DIR
 
 # The workers never touch the database: one kind of it is enough.
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def loaded_models() -> dict[str, Any]:
@@ -27,6 +32,7 @@ def loaded_models() -> dict[str, Any]:
     }
 
 
+@sqlite_only
 def test_the_worker_loads_the_models_when_the_app_starts(make_client: AppFactory) -> None:
     client = make_client(VERIFY_WORKERS=1, ASR_MODEL_DIR=str(BUNDLED_MODEL_DIR))
     with client:  # runs the app's startup
@@ -39,7 +45,56 @@ def test_the_worker_loads_the_models_when_the_app_starts(make_client: AppFactory
     }
 
 
+@sqlite_only
 def test_without_workers_nothing_is_loaded_at_startup(make_client: AppFactory) -> None:
     client = make_client(VERIFY_WORKERS=0)
     with client:
         assert client.app.state.verifier._pool is None  # type: ignore[attr-defined]
+
+
+def running(pid: int) -> bool:
+    """A live process (a zombie waiting for its parent counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while running(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@sqlite_only
+def test_the_workers_stop_with_the_app(make_client: AppFactory) -> None:
+    client = make_client(VERIFY_WORKERS=1)
+    with client:
+        worker = asyncio.run(client.app.state.verifier.run(os.getpid))  # type: ignore[attr-defined]
+        assert running(worker)
+    assert gone_within(worker, 10)
+
+
+def test_a_worker_exits_when_its_api_process_is_killed(tmp_path: Path) -> None:
+    # The API process dies without a word (as under SIGKILL); its worker must not stay
+    # behind holding the models.
+    program = (
+        "import asyncio, os\n"
+        "from backend_stub.verify import Verifier\n"
+        "v = Verifier(1)\n"
+        "print(asyncio.run(v.run(os.getpid)), flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = tmp_path / "out"
+    with out.open("w") as stdout:  # a file: a worker left behind would keep a pipe open
+        subprocess.run([sys.executable, "-c", program], stdout=stdout, timeout=60, check=True)
+    worker = int(out.read_text().split()[-1])
+    try:
+        assert gone_within(worker, 10), "the worker outlived its API process"
+    finally:
+        if running(worker):
+            os.kill(worker, signal.SIGKILL)
