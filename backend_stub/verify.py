@@ -19,7 +19,8 @@ PARENT_CHECK_S = 2.0
 def _worker_started(parent: int) -> None:
     """In each worker. Ctrl-C in a terminal reaches every process of the group: the API
     process stops its workers in order, so a worker ignores it. A worker whose API process
-    is gone (killed) exits instead of waiting forever with the models loaded."""
+    is gone (killed, or exited without telling it) exits instead of waiting forever on its
+    task queue with the models loaded."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
