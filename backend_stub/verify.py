@@ -20,8 +20,12 @@ def _worker_started(parent: int) -> None:
     """In each worker. Ctrl-C in a terminal reaches every process of the group: the API
     process stops its workers in order, so a worker ignores it. A worker whose API process
     is gone (killed, or exited without telling it) exits instead of waiting forever on its
-    task queue with the models loaded."""
+    task queue with the models loaded. A worker computes on one thread: checks run side by
+    side in more workers (VERIFY_WORKERS)."""
+    import verification
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    verification.single_threaded()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from benchmarks.common import machine, table
-from verification import face
+from verification import face, single_threaded
 from verification.synth.clip import portrait_from_talking
 from verification.synth.portrait import FACES
 
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=6, help="variations per photo")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    single_threaded()  # as in a verification worker
     rng = random.Random(args.seed)
     sources = [
         (person, Image.open(FACES / name)) for person, names in PEOPLE.items() for name in names

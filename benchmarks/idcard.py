@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 
 from benchmarks.common import machine, peak_rss_mb, table
+from verification import single_threaded
 from verification.errors import VerificationError
 from verification.idcard.ocr import DET_MAX_SIDE, OcrEngine
 from verification.idcard.reader import read_front
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--det-side", type=int, default=DET_MAX_SIDE)
     args = parser.parse_args()
+    single_threaded()  # as in a verification worker
 
     started = time.process_time()
     engine = OcrEngine(threads=1, det_max_side=args.det_side)

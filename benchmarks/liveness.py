@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.common import machine, peak_rss_mb, table
-from verification import liveness, speech
+from verification import liveness, single_threaded, speech
 from verification.synth import clip
 from verification.synth.portrait import FACES
 
@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=60, help="digit strings to recognise")
     parser.add_argument("--model", default=str(speech.BUNDLED_MODEL_DIR))
     args = parser.parse_args()
+    single_threaded()  # as in a verification worker
 
     recogniser, note = speech.load_recogniser(args.model or None)
     speaker = np.asarray(clip.portrait_from_talking())

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from backend_stub.verify import Verifier
 from tests.backend.conftest import AppFactory
 from verification.speech import BUNDLED_MODEL_DIR
 
@@ -50,6 +51,25 @@ def test_without_workers_nothing_is_loaded_at_startup(make_client: AppFactory) -
     client = make_client(VERIFY_WORKERS=0)
     with client:
         assert client.app.state.verifier._pool is None  # type: ignore[attr-defined]
+
+
+def blas_threads() -> list[int]:
+    """Run in a worker: the threads of each BLAS library loaded there."""
+    import numpy  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: BLAS has one thread anyway")
+def test_a_worker_computes_on_one_thread() -> None:
+    # OpenBLAS's helper threads spin after each product: CPU spent for nothing.
+    verifier = Verifier(1)
+    try:
+        threads = asyncio.run(verifier.run(blas_threads))
+    finally:
+        verifier.close()
+    assert threads and set(threads) == {1}
 
 
 def running(pid: int) -> bool:
