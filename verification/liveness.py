@@ -92,7 +92,7 @@ class Clip:
     video_codec: str
     audio_codec: str
     rotation: int
-    size: tuple[int, int]  # as shown (after rotation)
+    size: tuple[int, int]  # as recorded and shown (after rotation), before scaling down
 
 
 def _scaled(width: int, height: int) -> tuple[int, int]:
@@ -137,6 +137,7 @@ def decode(data: bytes) -> Clip:
         frames: list[Frame] = []
         chunks: list[np.ndarray] = []
         count, first, last, rotation = 0, None, 0.0, 0
+        recorded = (0, 0)
         next_sample = 0.0
         fps = float(vstream.average_rate or 30)
         try:
@@ -152,6 +153,7 @@ def decode(data: bytes) -> Clip:
                     last = max(last, t)
                     if t - first + 1e-6 >= next_sample:
                         rotation = int(frame.rotation or 0)
+                        recorded = (frame.width, frame.height)
                         w, h = _scaled(frame.width, frame.height)
                         i420 = frame.to_ndarray(format="yuv420p", width=w, height=h)
                         frames.append(Frame(t - first, i420, rotation))
@@ -179,8 +181,8 @@ def decode(data: bytes) -> Clip:
             f"视频太长（{duration:.1f} 秒），请控制在 {MAX_SECONDS:.0f} 秒以内。",
             code="video_too_long",
         )
-    h, w = frames[0].gray.shape
-    return Clip(frames, audio, duration, count, video_codec, audio_codec, rotation, (w, h))
+    size = recorded[::-1] if (rotation // 90) % 2 else recorded
+    return Clip(frames, audio, duration, count, video_codec, audio_codec, rotation, size)
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:

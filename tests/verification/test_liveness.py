@@ -111,6 +111,7 @@ def test_a_rotated_phone_clip_is_turned_upright() -> None:
     h, w = decoded.frames[0].gray.shape
     assert decoded.frames[0].rgb().shape == (h, w, 3)
     assert w > h  # shown as the landscape clip it was filmed as
+    assert decoded.size == (frames[0].shape[1], frames[0].shape[0])  # as filmed, not scaled
     result = liveness.analyse(decoded, "3729", portrait_of_speaker())
     assert result.measurements["face_presence"] >= 0.8
 
