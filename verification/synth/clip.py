@@ -61,9 +61,12 @@ def encode(
     rate: int = RATE,
     container: str = "mp4",
     rotation: int = 0,
+    bit_rate: int | None = None,
 ) -> bytes:
     """Frames (RGB, equal sizes) and mono float32 audio as an MP4 (H.264 + AAC) or a WebM
-    (VP8 + Opus). `rotation` is written as the container's display rotation."""
+    (VP8 + Opus). `rotation` is written as the container's display rotation; `bit_rate`
+    (bits/s) asks for a phone's video bitrate, with P-frames only as most phones write them,
+    instead of the encoder's default quality."""
     import av
 
     out = io.BytesIO()
@@ -74,6 +77,10 @@ def encode(
         h, w = frames[0].shape[:2]
         vstream.width, vstream.height = w // 2 * 2, h // 2 * 2
         vstream.pix_fmt = "yuv420p"
+        if bit_rate:
+            vstream.bit_rate = bit_rate
+            if vcodec == "libx264":
+                vstream.options = {"bf": "0"}
         if rotation:
             vstream.set_display_rotation(rotation)
         astream = box.add_stream(acodec, rate=audio_rate)
