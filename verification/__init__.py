@@ -42,10 +42,11 @@ def warm_up(asr_model_dir: str | None) -> None:
         import av  # noqa: F401
         import cv2  # noqa: F401
 
-        from verification import liveness
+        from verification import face, liveness
         from verification.idcard import ocr
 
         liveness._face_lib()  # dlib's detector, landmark and descriptor models
+        face._network()  # the descriptor network's weights, for numpy
         ocr.engine()
         liveness._cached_recogniser(asr_model_dir)
     except Exception:  # noqa: BLE001  (the same failure reaches the candidate's own check)

@@ -43,3 +43,10 @@ class NotAnIdCard(VerificationError):
 
     code = "not_id_card"
     message = "未识别到身份证人像面，请将身份证人像面平放在画面中央重新拍摄。"
+
+
+class UnknownModel(VerificationError):
+    """A model file is not the one the engine knows how to read."""
+
+    code = "model_unknown"
+    message = "服务器的核验模型无法读取，请联系管理员。"

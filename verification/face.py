@@ -7,11 +7,14 @@ faces and for children).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from verification.errors import MissingDependency
+from verification import facenet
+from verification.errors import MissingDependency, UnknownModel
 
 MATCH_THRESHOLD = 0.6  # face_recognition's default tolerance
 REVIEW_BAND = 0.06  # distances within this of the threshold go to a person
@@ -61,7 +64,38 @@ def encodings(rgb: np.ndarray, *, max_side: int = 800) -> list[np.ndarray]:
         rgb, number_of_times_to_upsample=1 if max(rgb.shape[:2]) > 300 else 2
     )
     locations.sort(key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
-    return lib.face_encodings(rgb, locations, num_jitters=1)
+    return descriptors(rgb, locations)
+
+
+def descriptors(rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[np.ndarray]:
+    """face_recognition's 128-d encoding of the face in each (top, right, bottom, left) box:
+    dlib's 5 landmarks and aligned chip, then dlib's network run with numpy (facenet.py:
+    the same numbers, ~30 ms instead of ~180 ms of CPU per face)."""
+    lib = _lib()
+    net = _network()
+    if net is None:
+        return list(lib.face_encodings(rgb, boxes, num_jitters=1))
+    import dlib
+    from face_recognition import api
+
+    rgb = np.ascontiguousarray(rgb)
+    shapes = api._raw_face_landmarks(rgb, boxes, model="small")
+    return [
+        facenet.forward(
+            net, dlib.get_face_chip(rgb, shape, facenet.CHIP_SIZE, facenet.CHIP_PADDING)
+        )
+        for shape in shapes
+    ]
+
+
+@cache
+def _network() -> facenet.Network | None:
+    try:
+        return facenet.bundled()
+    except (UnknownModel, OSError):
+        # Another model file than the one facenet.py reads: dlib computes, only slower.
+        logging.getLogger(__name__).exception("face network not readable; using dlib's")
+        return None
 
 
 def compare(

@@ -23,11 +23,12 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def loaded_models() -> dict[str, Any]:
     """Run in a worker: what that process has loaded so far."""
-    from verification import liveness
+    from verification import face, liveness
     from verification.idcard import ocr
 
     return {
         "face_recognition": "face_recognition" in sys.modules,
+        "face_networks": face._network.cache_info().currsize,
         "ocr_engines": ocr.engine.cache_info().currsize,
         "recognisers": {key: value[0] is not None for key, value in liveness._RECOGNISERS.items()},
     }
@@ -41,6 +42,7 @@ def test_the_worker_loads_the_models_when_the_app_starts(make_client: AppFactory
         loaded = asyncio.run(client.app.state.verifier.run(loaded_models))  # type: ignore[attr-defined]
     assert loaded == {
         "face_recognition": True,
+        "face_networks": 1,
         "ocr_engines": 1,
         "recognisers": {str(BUNDLED_MODEL_DIR): True},
     }
