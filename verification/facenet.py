@@ -81,6 +81,13 @@ class Network:
 def load(path: str | Path) -> Network:
     """Read dlib_face_recognition_resnet_model_v1.dat."""
     data = Path(path).read_bytes()
+    try:
+        return _parse(data)
+    except (IndexError, ValueError) as exc:  # a truncated or damaged file
+        raise UnknownModel("the face network's file is damaged") from exc
+
+
+def _parse(data: bytes) -> Network:
     start = data.find(b"\x01\x15input_rgb_image_sized")
     if not data.startswith(b"\x01\x01\x01\x0dloss_metric_2") or start < 0:
         raise UnknownModel("not dlib's face recognition network")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dlib
 import face_recognition
 import face_recognition_models
@@ -57,3 +59,11 @@ def test_another_model_file_is_refused() -> None:
         facenet.load(face_recognition_models.pose_predictor_five_point_model_location())
     with pytest.raises(ValueError):
         facenet.forward(facenet.bundled(), np.zeros((100, 100, 3), np.uint8))
+
+
+def test_a_damaged_model_file_is_refused(tmp_path: Path) -> None:
+    data = Path(face_recognition_models.face_recognition_model_location()).read_bytes()
+    damaged = tmp_path / "model.dat"
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UnknownModel):
+        facenet.load(damaged)
