@@ -127,8 +127,9 @@ def _parse(data: bytes) -> Network:
         elif name in ("max_pool_2", "avg_pool_2"):
             size = (reader.int(), reader.int())
             stride = (reader.int(), reader.int())
-            padding = (reader.int(), reader.int())
-            layers.append(_Layer(name[:-2], size=size, stride=stride, padding=padding))
+            if (reader.int(), reader.int()) != (0, 0):
+                raise UnknownModel("padded pooling: not the expected network")
+            layers.append(_Layer(name[:-2], size=size, stride=stride))
         elif name == "fc_2":
             outputs, inputs = reader.int(), reader.int()
             params = reader.tensor().reshape(-1)
@@ -180,8 +181,6 @@ def _conv(x: np.ndarray, layer: _Layer) -> np.ndarray:
 def _pool(x: np.ndarray, layer: _Layer) -> np.ndarray:
     if layer.size == (0, 0):
         return x.mean(axis=(0, 1), keepdims=True)
-    if layer.padding != (0, 0):
-        raise UnknownModel("padded pooling is not implemented")
     win = _windows(np.ascontiguousarray(x), layer.size, layer.stride)
     if layer.kind == "max_pool":
         return win.max(axis=(2, 3))
