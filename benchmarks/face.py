@@ -44,7 +44,6 @@ def vary(img: Image.Image, rng: random.Random) -> Image.Image:
 
 def descriptor_rows(images: list[Image.Image]) -> list[list[str]]:
     """dlib's own network against ours (facenet.py) on the same aligned chips."""
-    import dlib
     import face_recognition
     from face_recognition import api
 
@@ -52,8 +51,7 @@ def descriptor_rows(images: list[Image.Image]) -> list[list[str]]:
     theirs_ms, ours_ms, diff = [], [], 0.0
     for img in images:
         rgb = np.asarray(img.convert("RGB"))
-        for shape in api._raw_face_landmarks(rgb, face_recognition.face_locations(rgb), "small"):
-            chip = dlib.get_face_chip(rgb, shape, facenet.CHIP_SIZE, facenet.CHIP_PADDING)
+        for chip in face.chips(rgb, face_recognition.face_locations(rgb)):
             t0 = time.process_time()
             theirs = np.array(api.face_encoder.compute_face_descriptor(chip))
             t1 = time.process_time()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dlib
 import face_recognition
 import face_recognition_models
 import numpy as np
@@ -39,8 +38,8 @@ def test_on_a_chip_the_network_matches_dlib_on_every_number() -> None:
     rng = np.random.default_rng(3)
     net = facenet.bundled()
     image = rgb("biden.jpg")
-    shape = api._raw_face_landmarks(image, face_recognition.face_locations(image), "small")[0]
-    chips = [dlib.get_face_chip(image, shape, 150, 0.25)]
+    chips = face.chips(image, face_recognition.face_locations(image))
+    assert len(chips) == 1 and chips[0].shape == (150, 150, 3)
     chips.append(rng.integers(0, 256, (150, 150, 3), dtype=np.uint8))  # not a face: still equal
     for chip in chips:
         theirs = np.array(api.face_encoder.compute_face_descriptor(chip))
