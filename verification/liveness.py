@@ -267,7 +267,7 @@ def analyse(
         boxes = lib.face_locations(gray, number_of_times_to_upsample=0, model="hog")
         if not boxes:
             boxes = lib.face_locations(gray, number_of_times_to_upsample=1, model="hog")
-        detected[int(i)] = sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
+        detected[int(i)] = sorted(boxes, key=_area, reverse=True)
     with_face = [i for i, boxes in detected.items() if boxes]
     presence = len(with_face) / len(detected)
     several = sum(len(b) > 1 for b in detected.values()) / len(detected)
