@@ -7,23 +7,24 @@ import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from weakref import WeakKeyDictionary
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 import verification
-from backend_stub import orders
-from backend_stub.config import Settings, get_settings
+from backend_stub import guards, logs, orders
+from backend_stub import sms as sms_codes
+from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
 from backend_stub.errors import FIELD_LABELS
+from backend_stub.middleware import BodyLimit, ConcurrencyLimit, Limit, SecurityHeaders
 from backend_stub.payments import PaymentProvider, SandboxProvider
 from backend_stub.routes import (
     accounts,
     auth,
+    captcha,
     enrollment,
     health,
     idcard,
@@ -38,6 +39,7 @@ from backend_stub.routes import (
     sms,
 )
 from backend_stub.routes import orders as order_routes
+from backend_stub.security import load_secret
 from backend_stub.sms import OutboxSender, SmsSender
 from backend_stub.storage import MediaStore
 from backend_stub.verify import Verifier
@@ -47,17 +49,28 @@ log = logging.getLogger("zikao.backend")
 
 def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None = None) -> FastAPI:
     settings = settings or get_settings()
+    validate_for_environment(settings)
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep_orders(app))
+        sweeper = asyncio.create_task(_sweep(app))
         app.state.verifier.warm(verification.warm_up, settings.ASR_MODEL_DIR)
         yield
         sweeper.cancel()
         app.state.verifier.close()
 
-    app = FastAPI(title="自考报名 API", version="0.1.0", lifespan=lifespan)
+    docs = settings.API_DOCS
+    app = FastAPI(
+        title="自考报名 API",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
+    app.state.secret = load_secret(settings.SECRET_KEY, settings.DATA_DIR / "keys" / "server.key")
     app.state.db = Database(settings.database_url)
     app.state.sms_sender = sms_sender or OutboxSender()
     app.state.media = MediaStore(settings.media_dir)
@@ -70,6 +83,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
         sms,
         accounts,
         auth,
+        captcha,
         idcard,
         liveness,
         photo,
@@ -84,7 +98,15 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     if settings.SMS_SANDBOX:
         app.include_router(sandbox.router)
 
-    app.add_middleware(ConcurrencyLimit, limit=MAX_REQUESTS, exempt=EXEMPT_FROM_LIMIT)
+    app.add_middleware(
+        ConcurrencyLimit, limit=MAX_REQUESTS, applies=lambda p: not p.startswith(EXEMPT_FROM_LIMIT)
+    )
+    # The provider's notifications have a small gate of their own.
+    app.add_middleware(
+        ConcurrencyLimit, limit=NOTIFY_CONCURRENCY, applies=lambda p: p.startswith(NOTIFY_PATH)
+    )
+    app.add_middleware(BodyLimit, limits=body_limits(settings), default=DEFAULT_BODY_LIMIT)
+    app.add_middleware(SecurityHeaders, skip_csp=("/docs", "/redoc"))
     app.add_exception_handler(office.LoginRequired, _to_office_login)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -92,33 +114,40 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     return app
 
 
-# The payment provider's calls (its own connections) pass the limit: the sandbox delivers
-# its notification from inside a cashier request.
-EXEMPT_FROM_LIMIT = ("/api/payments/notify/", "/sandbox/", "/healthz")
+# The payment provider's calls (its own connections) pass the main gate: the sandbox
+# delivers its notification from inside a cashier request.
+NOTIFY_PATH = "/api/payments/notify/"
+EXEMPT_FROM_LIMIT = (NOTIFY_PATH, "/sandbox/", "/healthz")
+NOTIFY_CONCURRENCY = 4
+# Multipart framing and form fields around a file.
+FORM_OVERHEAD = 64 * 1024
+DEFAULT_BODY_LIMIT = Limit("/", 256 * 1024)
 
 
-class ConcurrencyLimit:
-    """At most `limit` requests inside the app at once; the rest wait at the door (a
-    crowd at peak queues instead of exhausting the database connections)."""
-
-    def __init__(self, app: ASGIApp, *, limit: int, exempt: tuple[str, ...]) -> None:
-        self.app = app
-        self.limit = limit
-        self.exempt = exempt
-        self._gates: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            WeakKeyDictionary()
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt):
-            await self.app(scope, receive, send)
-            return
-        loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = asyncio.Semaphore(self.limit)
-        async with gate:
-            await self.app(scope, receive, send)
+def body_limits(settings: Settings) -> list[Limit]:
+    """The largest body each upload path takes (checked again per file by the route)."""
+    image_mb = settings.MAX_IMAGE_BYTES // (1024 * 1024)
+    image = ("image_too_large", f"图片超过{image_mb}MB，请压缩后重新上传。")
+    video_mb = settings.LIVE_MAX_VIDEO_BYTES // (1024 * 1024)
+    material_mb = settings.MATERIAL_MAX_BYTES // (1024 * 1024)
+    return [
+        # Front and back of the card in one request.
+        Limit("/api/idcard", 2 * settings.MAX_IMAGE_BYTES + FORM_OVERHEAD, *image),
+        Limit("/api/photo", settings.MAX_IMAGE_BYTES + FORM_OVERHEAD, *image),
+        Limit(
+            "/api/liveness/",
+            settings.LIVE_MAX_VIDEO_BYTES + FORM_OVERHEAD,
+            "video_too_large",
+            f"视频超过{video_mb}MB，请录制 3-6 秒的短视频。",
+        ),
+        Limit(
+            "/api/materials",
+            settings.MATERIAL_MAX_BYTES + FORM_OVERHEAD,
+            "material_too_large",
+            f"证明材料不能超过{material_mb}MB。",
+        ),
+        Limit(NOTIFY_PATH, settings.NOTIFY_MAX_BYTES),
+    ]
 
 
 def payment_provider(settings: Settings, db: Database) -> PaymentProvider:
@@ -133,20 +162,28 @@ def payment_provider(settings: Settings, db: Database) -> PaymentProvider:
     )
 
 
-async def _sweep_orders(app: FastAPI) -> None:
-    """Lapse unpaid orders past their 24 hours and give their seats back, every minute."""
+async def _sweep(app: FastAPI) -> None:
+    """At start and then every ORDER_SWEEP_SECONDS: settle orders the provider says are
+    paid (a notification lost in a crash or an outage is not waited for), lapse unpaid
+    orders past their 24 hours, drop spent SMS messages and old rate windows."""
     settings: Settings = app.state.settings
     while True:
-        await asyncio.sleep(settings.ORDER_SWEEP_SECONDS)
         try:
-            await asyncio.to_thread(_sweep_once, app)
+            await asyncio.to_thread(sweep_once, app)
         except Exception as exc:  # keep sweeping; the next round retries
-            log.error("order sweep failed: %s", type(exc).__name__)
+            log.error("sweep failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.ORDER_SWEEP_SECONDS)
 
 
-def _sweep_once(app: FastAPI) -> None:
+def sweep_once(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
     with app.state.db.sessionmaker() as session:
+        settled = orders.reconcile_open(session, app.state.payments)
         lapsed = orders.sweep_lapsed(session, app.state.payments)
+        sms_codes.purge_outbox(session, settings)
+        guards.forget_old(session, older_than_s=2 * 24 * 3600)
+    if settled:
+        log.info("settled %d paid orders whose notification had not arrived", settled)
     if lapsed:
         log.info("lapsed %d unpaid orders", lapsed)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,6 +14,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=True)
 
+    # "production" refuses to start with anything meant for testers switched on
+    # (validate_for_environment names what to change).
+    ENVIRONMENT: Literal["development", "production"] = "development"
+    # /docs and /openapi.json; off unless asked for (`./dev run` turns them on).
+    API_DOCS: bool = False
+    # Keys the HMACs of SMS codes, captchas and login guards. Empty: a random key made
+    # once and kept in DATA_DIR/keys/ (shared by every process on this machine).
+    SECRET_KEY: str = ""
+
     # Where the SQLite file and private media live when nothing else is configured.
     DATA_DIR: Path = PROJECT_ROOT / "data"
     # SQLAlchemy URL; empty means an SQLite file under DATA_DIR.
@@ -21,11 +31,24 @@ class Settings(BaseSettings):
     SESSION_TTL_SECONDS: int = 8 * 3600
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCK_SECONDS: int = 15 * 60
+    # Risk-based captcha: after this many failed logins of one account name, or this many
+    # failures from one client address within LOGIN_LOCK_SECONDS, a login needs a captcha.
+    LOGIN_CAPTCHA_AFTER: int = 2
+    CLIENT_FAILURES_CAPTCHA: int = 10
+    # Unauthenticated requests (login, registration, reset, SMS, captcha) per client
+    # address per minute, and from everyone per minute: past them, 429.
+    PUBLIC_PER_CLIENT_PER_MINUTE: int = 60
+    PUBLIC_GLOBAL_PER_MINUTE: int = 20_000
 
     SMS_CODE_TTL_SECONDS: int = 5 * 60
     SMS_MIN_INTERVAL_SECONDS: int = 60
     SMS_DAILY_LIMIT: int = 10
     SMS_MAX_GUESSES: int = 5
+    # SMS pumping: codes one client address may request per hour (a captcha from the
+    # (SMS_CAPTCHA_AFTER+1)-th), and codes sent per minute in all.
+    SMS_CAPTCHA_AFTER: int = 2
+    SMS_PER_CLIENT_HOURLY: int = 10
+    SMS_GLOBAL_PER_MINUTE: int = 600
     # The sandbox exposes sent SMS codes to testers; never enable it in production.
     SMS_SANDBOX: bool = True
 
@@ -45,6 +68,10 @@ class Settings(BaseSettings):
     LIVE_CHALLENGE_TTL_SECONDS: int = 5 * 60
     LIVE_MAX_FAILURES: int = 3
     LIVE_MAX_VIDEO_BYTES: int = 20 * 1024 * 1024
+    # Unusable files sent for one set of digits before they are spent, and digits a
+    # candidate may ask for in an hour.
+    LIVE_MAX_BAD_UPLOADS: int = 3
+    LIVE_CHALLENGES_PER_HOUR: int = 12
     ASR_MODEL_DIR: str | None = None
 
     # Orders and payment. Fees in fen. The sandbox provider (a cashier page and signed
@@ -59,6 +86,13 @@ class Settings(BaseSettings):
     DOCUMENT_LINK_TTL_SECONDS: int = 60
     # Special-major proof documents (PDF or JPEG).
     MATERIAL_MAX_BYTES: int = 5 * 1024 * 1024
+    MATERIAL_MAX_COUNT: int = 10
+    # Private media one candidate may store in all (ID photos, videos, photos, materials).
+    MEDIA_QUOTA_BYTES: int = 200 * 1024 * 1024
+    # A payment notification's body; rejected notices recorded per minute (the rest are
+    # only counted, so junk cannot fill the table).
+    NOTIFY_MAX_BYTES: int = 64 * 1024
+    NOTIFY_REJECTED_RECORDED_PER_MINUTE: int = 20
     # The address phones reach this service at (QR codes and download links carry it);
     # empty: the address the request came in on.
     PUBLIC_URL: str = ""
@@ -77,6 +111,30 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{self.DATA_DIR / 'zikao.db'}"
+
+
+class ConfigError(Exception):
+    """Settings that must not run together; the message says what to change."""
+
+
+def validate_for_environment(settings: Settings) -> None:
+    """Production refuses to start with the testers' conveniences switched on."""
+    if settings.ENVIRONMENT != "production":
+        return
+    problems = []
+    if settings.SMS_SANDBOX:
+        problems.append("SMS_SANDBOX=true exposes sent SMS codes: set SMS_SANDBOX=false")
+    if settings.PAYMENT_PROVIDER == "sandbox":
+        problems.append(
+            "PAYMENT_PROVIDER=sandbox marks orders paid without money: configure a real "
+            "provider (none is built in yet)"
+        )
+    if settings.API_DOCS:
+        problems.append("API_DOCS=true publishes the API schema: set API_DOCS=false")
+    if not settings.SECRET_KEY:
+        problems.append("SECRET_KEY is empty: set a long random value shared by all API hosts")
+    if problems:
+        raise ConfigError("ENVIRONMENT=production cannot start: " + "; ".join(problems))
 
 
 @cache

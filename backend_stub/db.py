@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-# Requests handled at once (the rest queue in front, see app.ConcurrencyLimit) and the
+# Requests handled at once (the rest queue in front, see middleware.ConcurrencyLimit) and the
 # connections kept for them: more connections than requests, so a request that holds one
 # never waits behind requests that wait for one.
 MAX_REQUESTS = 32

@@ -39,7 +39,12 @@ def get_sms_sender(request: Request) -> SmsSender:
     return request.app.state.sms_sender
 
 
+def get_secret(request: Request) -> bytes:
+    return request.app.state.secret
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+SecretDep = Annotated[bytes, Depends(get_secret)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SmsSenderDep = Annotated[SmsSender, Depends(get_sms_sender)]
 

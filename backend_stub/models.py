@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend_stub.db import Base, utcnow
@@ -31,9 +31,11 @@ class Candidate(Base):
     occupation: Mapped[str | None] = mapped_column(String(64))
     hukou: Mapped[str | None] = mapped_column(String(8))
     email: Mapped[str | None] = mapped_column(String(254))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Failed logins are counted in LoginGuard (per account name, atomically).
+    # Bytes of private media stored for this candidate: moved only by a conditional
+    # UPDATE against the quota (backend_stub.quota), so parallel uploads cannot overrun it.
+    media_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StudentRecord(Base):
@@ -141,6 +143,9 @@ class LiveChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # Uploads refused as unusable files (they cost no attempt); past a few the digits
+    # are spent, so one challenge cannot be hammered with crafted files.
+    bad_uploads: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class LiveAttempt(Base):
@@ -460,3 +465,39 @@ class Material(Base):
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginGuard(Base):
+    """Consecutive failed logins for one account name (a candidate's, a staff member's, or
+    one that does not exist: all behave alike, so the lock-out reveals nothing). Keyed by
+    an HMAC of the name; `failures` counts guesses in flight too (backend_stub.guards)."""
+
+    __tablename__ = "login_guard"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateCounter(Base):
+    """Requests counted per key (a client address, a phone, everyone) in fixed windows;
+    incremented by one atomic upsert."""
+
+    __tablename__ = "rate_counter"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class Captcha(Base):
+    """An image captcha: its answer's HMAC, valid a few minutes, checked once."""
+
+    __tablename__ = "captcha"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

@@ -33,6 +33,7 @@ from backend_stub.models import (
     MajorCourse,
     Order,
     PassedCourse,
+    PaymentCode,
     PaymentNotice,
 )
 from backend_stub.payments import SUCCESS, Notification, PaymentProvider, TradeState
@@ -315,6 +316,23 @@ def sweep_lapsed(
         if close_order(session, order, provider, "lapsed").status == "lapsed":
             lapsed += 1
     return lapsed
+
+
+def reconcile_open(session: Session, provider: PaymentProvider) -> int:
+    """Ask the provider about every pending order that was given a payment code and
+    settle the ones it says are paid; returns how many were. A notification lost in a
+    crash, an outage or a restart is recovered here, with no candidate action."""
+    open_orders = session.scalars(
+        select(Order).where(
+            Order.status == "pending",
+            Order.id.in_(select(PaymentCode.order_id)),
+        )
+    ).all()
+    settled = 0
+    for order in open_orders:
+        if settle(session, provider, order, provider.query(order.out_trade_no)):
+            settled += 1
+    return settled
 
 
 def record_payment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -12,7 +13,30 @@ from backend_stub import reference
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NAME_RE = re.compile(r"^[\u3400-\u9fff·•]{2,30}$|^[\u3400-\u9fffA-Za-z·• ]{2,40}$")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+NAME_RE = re.compile(f"^[{_HAN}·]{{2,30}}$|^[{_HAN}A-Za-z· ]{{2,40}}$")
+# Dots written between the parts of a minority name, as people type them.
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "∙": "·"})
+# Unicode categories that never belong in a name or an address: control characters
+# (NUL, BEL), format characters (RLO U+202E, zero-width spaces), private use, separators.
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+def clean_text(value: str) -> str:
+    """NFC-normalised, trimmed text with no invisible or control characters."""
+    value = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
+        raise ValueError("invisible characters")
+    return value
+
+
+def clean_name(value: str) -> str:
+    """A person's name as ID cards print it: Han characters, a middle dot between the
+    parts of a minority name (or Latin letters for a foreign name)."""
+    value = clean_text(value).translate(_NAME_DOTS)
+    if not NAME_RE.fullmatch(value):
+        raise ValueError("name")
+    return value
 
 
 def _clean_phone(value: str) -> str:
@@ -41,7 +65,20 @@ class ErrorOut(BaseModel):
     message: str
 
 
-class SmsCodeIn(BaseModel):
+class CaptchaFields(BaseModel):
+    """The answer to an image captcha, when the server asked for one (428)."""
+
+    captcha_id: str | None = Field(default=None, max_length=64)
+    captcha_answer: str | None = Field(default=None, max_length=8)
+
+
+class CaptchaOut(BaseModel):
+    captcha_id: str
+    image_png_base64: str
+    expires_in: int
+
+
+class SmsCodeIn(CaptchaFields):
     phone: str
     purpose: Literal["register", "reset_password"]
     # For password reset: the account the phone must belong to.
@@ -139,14 +176,7 @@ class RegisterNewIn(ProfileFields):
 
     _phone = field_validator("phone")(_clean_phone)
     _password = field_validator("password")(_clean_password)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        v = v.strip()
-        if not NAME_RE.fullmatch(v):
-            raise ValueError("name")
-        return v
+    _name = field_validator("name")(clean_name)
 
     @field_validator("exam_district")
     @classmethod
@@ -168,9 +198,11 @@ class RegisterEnrolledIn(BaseModel):
 
     _phone = field_validator("phone")(_clean_phone)
     _password = field_validator("password")(_clean_password)
+    _name = field_validator("name")(clean_name)
+    _ticket = field_validator("ticket_number")(clean_text)
 
 
-class LoginIn(BaseModel):
+class LoginIn(CaptchaFields):
     account: str = Field(min_length=1, max_length=40)
     password: str = Field(min_length=1, max_length=64)
 
@@ -255,6 +287,9 @@ class CardFieldsIn(BaseModel):
     id_number: str
     # The account's name was typed wrong at registration: take the card's.
     use_card_name: bool = False
+
+    _name = field_validator("name")(clean_name)
+    _text = field_validator("ethnicity", "address")(clean_text)
 
 
 class IdCardOut(BaseModel):

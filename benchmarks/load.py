@@ -191,6 +191,10 @@ def run(db_kind: str, count: int, seats: int) -> None:
         numbers = prepare(url, count, seats)
         port = free_port()
         env = {**os.environ, "DATA_DIR": str(folder), "DATABASE_URL": url}
+        # The crowd comes from this one machine; in production each candidate is a
+        # client address of their own, with their own budget.
+        env["PUBLIC_PER_CLIENT_PER_MINUTE"] = str(100 * count)
+        env["CLIENT_FAILURES_CAPTCHA"] = str(100 * count)
         log = (folder / "backend.log").open("wb")
         server = subprocess.Popen(
             [sys.executable, "-m", "backend_stub", "--port", str(port)],

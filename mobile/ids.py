@@ -39,6 +39,12 @@ AGREE = "field-agree"
 REGISTER_SUBMIT = "register-submit"
 RESET_SUBMIT = "reset-submit"
 
+# 图形验证码 (asked for by the server when a login or an SMS request looks risky).
+CAPTCHA = "captcha"
+CAPTCHA_IMAGE = "captcha-image"
+CAPTCHA_ANSWER = "field-captcha"
+CAPTCHA_REFRESH = "captcha-refresh"
+
 # 身份证
 IDCARD_CAMERA = "idcard-camera"
 IDCARD_TAKE_PHOTO = "idcard-take-photo"

@@ -27,6 +27,8 @@ from verification.errors import MissingDependency, VerificationError
 MAX_BYTES = 20 * 1024 * 1024
 MIN_SECONDS, MAX_SECONDS = 2.0, 10.0
 DURATION_SLACK = 0.5  # phones stop a "10 s" recording a few frames late
+MAX_FPS = 120  # frames decoded per second of clip before it counts as crafted
+MAX_SIDE = 4096  # pixels on the long side of a frame
 SAMPLE_STEP = 0.12  # seconds between the frames kept for the lips
 DETECTIONS = 6  # frames searched for faces (the expensive part)
 ANALYSIS_SIDE = 480  # frames are analysed at most this many pixels on their long side
@@ -127,6 +129,7 @@ def decode(data: bytes) -> Clip:
                 "视频中没有声音，请允许使用麦克风后重新录制。", code="video_no_audio_track"
             )
         vstream, astream = container.streams.video[0], container.streams.audio[0]
+        _refuse_declared(container, vstream, astream)
         # Frames are analysed at 480 px: the deblocking filter is wasted work (a third of
         # H.264 decoding time), and one thread per clip costs least CPU overall.
         vstream.thread_type = "SLICE"
@@ -135,7 +138,7 @@ def decode(data: bytes) -> Clip:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         frames: list[Frame] = []
         chunks: list[np.ndarray] = []
-        count, first, last, rotation = 0, None, 0.0, 0
+        count, first, last, rotation, samples = 0, None, 0.0, 0, 0
         recorded = (0, 0)
         next_sample = 0.0
         fps = float(vstream.average_rate or 30)
@@ -145,11 +148,18 @@ def decode(data: bytes) -> Clip:
                     if isinstance(frame, av.AudioFrame):
                         for out in resampler.resample(frame):
                             chunks.append(out.to_ndarray().reshape(-1))
+                            samples += chunks[-1].size
+                        if samples > LONGEST * SAMPLE_RATE:
+                            raise _too_long(samples / SAMPLE_RATE)
                         continue
                     t = frame.time if frame.time is not None else count / fps
                     count += 1
                     first = t if first is None else min(first, t)
                     last = max(last, t)
+                    # A clip that runs on is refused as soon as it has, not at its end:
+                    # a small file can declare an hour of frames.
+                    if last - first > LONGEST or count > MAX_FPS * LONGEST:
+                        raise _too_long(last - first)
                     if t - first + 1e-6 >= next_sample:
                         rotation = int(frame.rotation or 0)
                         recorded = (frame.width, frame.height)
@@ -175,13 +185,41 @@ def decode(data: bytes) -> Clip:
             f"视频太短（{duration:.1f} 秒），请完整读出数字，录制 3-6 秒。",
             code="video_too_short",
         )
-    if duration > MAX_SECONDS + DURATION_SLACK:
-        raise BadVideo(
-            f"视频太长（{duration:.1f} 秒），请控制在 {MAX_SECONDS:.0f} 秒以内。",
-            code="video_too_long",
-        )
+    if duration > LONGEST:
+        raise _too_long(duration)
     size = recorded[::-1] if (rotation // 90) % 2 else recorded
     return Clip(frames, audio, duration, count, video_codec, audio_codec, rotation, size)
+
+
+LONGEST = MAX_SECONDS + DURATION_SLACK
+
+
+def _too_long(seconds: float) -> BadVideo:
+    return BadVideo(
+        f"视频太长（{seconds:.1f} 秒以上），请控制在 {MAX_SECONDS:.0f} 秒以内。",
+        code="video_too_long",
+    )
+
+
+def _refuse_declared(container: Any, vstream: Any, astream: Any) -> None:
+    """Refuse from the header what would be refused after decoding: a declared length
+    past the limit, or frames larger than any phone records."""
+    declared = [
+        container.duration / 1_000_000 if container.duration else None,
+        *(
+            float(s.duration * s.time_base) if s.duration and s.time_base else None
+            for s in (vstream, astream)
+        ),
+    ]
+    longest = max((d for d in declared if d is not None), default=0.0)
+    if longest > LONGEST:
+        raise _too_long(longest)
+    width, height = vstream.codec_context.width or 0, vstream.codec_context.height or 0
+    if max(width, height) > MAX_SIDE:
+        raise BadVideo(
+            f"视频分辨率过高（{width}×{height}），请使用手机前置摄像头录制。",
+            code="video_too_large",
+        )
 
 
 def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:

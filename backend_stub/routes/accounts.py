@@ -8,9 +8,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
 from backend_stub import reference, review, sms
+from backend_stub.abuse import PublicRequest
 from backend_stub.deps import (
     CurrentCandidate,
     EditableProfile,
+    SecretDep,
     SessionDep,
     SettingsDep,
     open_session,
@@ -112,12 +114,19 @@ def _commit_new_candidate(
 
 @router.post("/accounts/new", response_model=SessionOut, status_code=201)
 def register_new_student(
-    body: RegisterNewIn, session: SessionDep, settings: SettingsDep
+    body: RegisterNewIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    secret: SecretDep,
+    _public: PublicRequest,
 ) -> SessionOut:
-    """新生注册: the ID number becomes the account; logs the candidate in."""
+    """新生注册: the ID number becomes the account; logs the candidate in. The SMS code
+    is checked before anything about the ID number is told."""
     number = parse_id_number(body.id_number)
+    sms.consume_code(
+        session, settings, secret, phone=body.phone, purpose="register", code=body.sms_code
+    )
     _ensure_id_free(session, number.number)
-    sms.consume_code(session, settings, phone=body.phone, purpose="register", code=body.sms_code)
     candidate = Candidate(
         id_number=number.number,
         name=body.name,
@@ -132,10 +141,18 @@ def register_new_student(
 
 @router.post("/accounts/enrolled", response_model=SessionOut, status_code=201)
 def register_enrolled_student(
-    body: RegisterEnrolledIn, session: SessionDep, settings: SettingsDep
+    body: RegisterEnrolledIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    secret: SecretDep,
+    _public: PublicRequest,
 ) -> SessionOut:
-    """在籍注册: an existing student proves their 准考证号, ID number and name."""
+    """在籍注册: an existing student proves their 准考证号, ID number and name. The SMS
+    code is checked first: the exam office's records answer nobody without one."""
     number = parse_id_number(body.id_number)
+    sms.consume_code(
+        session, settings, secret, phone=body.phone, purpose="register", code=body.sms_code
+    )
     _ensure_id_free(session, number.number)
     ticket = body.ticket_number.strip()
     record = session.scalar(select(StudentRecord).where(StudentRecord.ticket_number == ticket))
@@ -147,7 +164,6 @@ def register_enrolled_student(
         )
     if session.scalar(select(Candidate.id).where(Candidate.ticket_number == ticket)) is not None:
         raise ApiError(409, "ticket_number_taken", "该准考证号已注册，请直接登录。")
-    sms.consume_code(session, settings, phone=body.phone, purpose="register", code=body.sms_code)
     candidate = Candidate(
         id_number=number.number,
         name=record.name,

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from sqlalchemy import select
 
+from backend_stub import uploads
 from backend_stub.db import utcnow
 from backend_stub.deps import CurrentCandidate, EditableIdCard, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
@@ -27,6 +28,20 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
     if not data:
         raise ApiError(422, "image_empty", "没有收到图片，请重新拍摄。")
     return data
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True if `a` becomes `b` by at most one inserted, deleted or replaced character."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
+    return True
 
 
 def account_match(candidate: Candidate, fields: dict[str, Any]) -> dict[str, bool]:
@@ -80,16 +95,17 @@ async def upload_idcard(
     refused = [w for w in result["quality"]["warnings"] if w["severity"] == "refuse"]
     if refused:
         raise ApiError(422, refused[0]["code"], refused[0]["message"], quality=result["quality"])
-    store = request.app.state.media
+
+    def store(kind: str, data: bytes | None, suffix: str) -> str | None:
+        if not data:
+            return None
+        return uploads.store(request, session, settings, candidate.id, kind, data, suffix=suffix)
+
     submission = IdCardSubmission(
         candidate_id=candidate.id,
-        front_key=store.put(candidate.id, "idcard-front", front_bytes, suffix=".img"),
-        back_key=store.put(candidate.id, "idcard-back", back_bytes, suffix=".img")
-        if back_bytes
-        else None,
-        portrait_key=store.put(candidate.id, "idcard-portrait", portrait, suffix=".jpg")
-        if portrait
-        else None,
+        front_key=store("idcard-front", front_bytes, ".img"),
+        back_key=store("idcard-back", back_bytes, ".img"),
+        portrait_key=store("idcard-portrait", portrait, ".jpg"),
         result=result,
     )
     session.add(submission)
@@ -118,7 +134,14 @@ def confirm_idcard(
     candidate: EditableIdCard,
     session: SessionDep,
 ) -> IdCardOut:
-    """Confirm the card's fields (as corrected by the candidate); they must fit the account."""
+    """Confirm the card's fields (as corrected by the candidate); they must fit the account.
+    A submission is confirmed once: other values need a new photo."""
+    if submission.confirmed_at is not None:
+        raise ApiError(
+            409,
+            "idcard_already_confirmed",
+            "这张身份证照片的信息已经确认。如需更正，请重新拍摄身份证。",
+        )
     number = parse_id_number(body.id_number)
     conflicts = []
     if number.birth_date != body.birth:
@@ -139,13 +162,22 @@ def confirm_idcard(
             "身份证号码与注册账号不一致。请核对识别结果；若确认是注册时填错了身份证号，"
             "账号无法修改，请用正确的身份证号重新注册。",
         )
-    name = body.name.strip()
+    name = body.name
     if name != candidate.name:
         if not body.use_card_name:
             raise ApiError(
                 409,
                 "idcard_name_mismatch",
                 "身份证上的姓名与注册姓名不一致。请核对识别结果；若注册时姓名填错，可选择“以身份证为准”更正姓名。",
+            )
+        read = submission.result.get("fields", {}).get("name")
+        if not isinstance(read, str) or not within_one_edit(name, read):
+            # "以身份证为准" takes the card's name: what was read from this photo, with at
+            # most one character corrected where the reading erred.
+            raise ApiError(
+                409,
+                "idcard_name_not_on_card",
+                "更正后的姓名与身份证照片上识别的姓名不符，无法以身份证为准更正。请重新拍摄清晰的身份证照片。",
             )
         candidate.name = name
     submission.confirmed_fields = body.model_dump(mode="json", exclude={"use_card_name"}) | {

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
+from backend_stub import guards, uploads
 from backend_stub.db import utcnow
 from backend_stub.deps import CurrentCandidate, EditableLiveness, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
@@ -122,6 +123,13 @@ def issue_challenge(
     state = status(session, candidate, settings.LIVE_MAX_FAILURES)
     if state != "todo":
         raise ApiError(409, f"liveness_{state}", STATUS_TEXT[state])
+    if (
+        guards.hit(session, f"live:challenge:{candidate.id}", window_s=3600)
+        > settings.LIVE_CHALLENGES_PER_HOUR
+    ):
+        raise ApiError(
+            429, "challenge_limit", "获取数字的次数过多，请一小时后再试。", retry_after=3600
+        )
     now = utcnow()
     challenge = LiveChallenge(
         candidate_id=candidate.id,
@@ -197,17 +205,38 @@ async def upload_video(
             settings.FACE_REVIEW_BAND,
         )
     except VerificationError as exc:
-        # An unusable file costs no attempt: the same digits may be recorded again.
+        # An unusable file costs no attempt: the same digits may be recorded again, a
+        # few times; then they are spent (crafted files cannot be sent without end).
         session.execute(
-            update(LiveChallenge).where(LiveChallenge.id == challenge.id).values(used_at=None)
+            update(LiveChallenge)
+            .where(LiveChallenge.id == challenge.id)
+            .values(bad_uploads=LiveChallenge.bad_uploads + 1)
         )
+        released = session.execute(
+            update(LiveChallenge)
+            .where(
+                LiveChallenge.id == challenge.id,
+                LiveChallenge.bad_uploads < settings.LIVE_MAX_BAD_UPLOADS,
+            )
+            .values(used_at=None)
+        ).rowcount
         session.commit()
+        if released != 1:
+            raise ApiError(
+                422, exc.code, exc.message + "这组数字已失效，请重新获取数字后再录制。"
+            ) from None
         raise ApiError(422, exc.code, exc.message) from None
     attempt = LiveAttempt(
         candidate_id=candidate.id,
         challenge_id=challenge.id,
-        video_key=request.app.state.media.put(
-            candidate.id, "liveness", data, suffix=liveness.container_suffix(data)
+        video_key=uploads.store(
+            request,
+            session,
+            settings,
+            candidate.id,
+            "liveness",
+            data,
+            suffix=liveness.container_suffix(data),
         ),
         verdict=result["verdict"],
         reasons=result["reasons"],

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from backend_stub import uploads
 from backend_stub.deps import (
     CurrentCandidate,
     CurrentExam,
@@ -23,6 +24,7 @@ from backend_stub.models import Major, Material
 router = APIRouter(prefix="/api/materials", tags=["materials"])
 
 KINDS = {b"%PDF-": ("application/pdf", ".pdf"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}
+CHECKS = {"application/pdf": uploads.check_pdf, "image/jpeg": uploads.check_jpeg}
 
 
 class MaterialOut(BaseModel):
@@ -65,10 +67,22 @@ async def upload_material(
     if not data:
         raise ApiError(422, "material_empty", "没有收到文件，请重新选择。")
     content_type, suffix = _kind(data)
+    CHECKS[content_type](data)
+    stored = session.scalar(
+        select(func.count(Material.id)).where(Material.candidate_id == candidate.id)
+    )
+    if (stored or 0) >= settings.MATERIAL_MAX_COUNT:
+        raise ApiError(
+            409,
+            "material_count",
+            f"证明材料最多上传{settings.MATERIAL_MAX_COUNT}份。",
+        )
     material = Material(
         candidate_id=candidate.id,
         major_code=major.code,
-        key=request.app.state.media.put(candidate.id, "material", data, suffix=suffix),
+        key=uploads.store(
+            request, session, settings, candidate.id, "material", data, suffix=suffix
+        ),
         content_type=content_type,
         size=len(data),
     )

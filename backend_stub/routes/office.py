@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from backend_stub import review
+from backend_stub import guards, review
+from backend_stub.abuse import PublicRequest
 from backend_stub.db import utcnow
-from backend_stub.deps import SessionDep
+from backend_stub.deps import SecretDep, SessionDep, SettingsDep
 from backend_stub.documents import masked_id
 from backend_stub.errors import ApiError
 from backend_stub.models import (
@@ -35,7 +36,8 @@ from backend_stub.models import (
     StandardPhoto,
 )
 from backend_stub.reference import EXAM_DISTRICTS
-from backend_stub.security import token_digest, verify_password
+from backend_stub.routes.liveness import status as liveness_status
+from backend_stub.security import dummy_hash, keyed_digest, token_digest, verify_password
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
@@ -113,10 +115,16 @@ def _visible(session: SessionDep, staff: Staff, candidate_id: int) -> Candidate:
     return candidate
 
 
+LOGIN_ERRORS = {
+    "1": "用户名或密码错误。",
+    "locked": "登录失败次数过多，请15分钟后再试。",
+}
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(error: str = "") -> HTMLResponse:
     """The console's login form."""
-    message = "<p class='flag'>用户名或密码错误。</p>" if error else ""
+    message = f"<p class='flag'>{LOGIN_ERRORS[error]}</p>" if error in LOGIN_ERRORS else ""
     return _page(
         "考试机构登录",
         f"{message}<form method='post' action='/office/login'>"
@@ -128,12 +136,31 @@ def login_form(error: str = "") -> HTMLResponse:
 
 @router.post("/login")
 def log_in(
-    username: Annotated[str, Form()], password: Annotated[str, Form()], session: SessionDep
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=128)],
+    session: SessionDep,
+    settings: SettingsDep,
+    secret: SecretDep,
+    _public: PublicRequest,
 ) -> Response:
-    """Check the password; the login lives in an HttpOnly, same-site cookie."""
-    staff = session.scalar(select(Staff).where(Staff.username == username.strip()))
-    if staff is None or not verify_password(staff.password_hash, password):
-        return RedirectResponse("/office/login?error=1", status_code=303)
+    """Check the password; the login lives in an HttpOnly, same-site cookie (Secure over
+    HTTPS). Lock-out per username, known or not, and the same time either way."""
+    name = username.strip()
+    staff = session.scalar(select(Staff).where(Staff.username == name))
+    key = f"s:{staff.id}" if staff else "sn:" + keyed_digest(secret, "staff", name)[:64]
+    guard = guards.LoginGuards(
+        max_failures=settings.LOGIN_MAX_FAILURES, lock_seconds=settings.LOGIN_LOCK_SECONDS
+    )
+    if guard.reserve(session, key) is not None:
+        return RedirectResponse("/office/login?error=locked", status_code=303)
+    stored = staff.password_hash if staff is not None else dummy_hash()
+    if not verify_password(stored, password) or staff is None:
+        locked = guard.failed(session, key).locked_for
+        return RedirectResponse(
+            f"/office/login?error={'locked' if locked else '1'}", status_code=303
+        )
+    guard.succeeded(session, key)
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
@@ -147,7 +174,12 @@ def log_in(
     session.commit()
     response = RedirectResponse("/office", status_code=303)
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="strict", max_age=SESSION_HOURS * 3600
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=SESSION_HOURS * 3600,
+        secure=request.url.scheme == "https" or settings.ENVIRONMENT == "production",
     )
     return response
 
@@ -218,7 +250,9 @@ def _media_link(candidate_id: int, kind: str, row_id: int) -> str:
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
-def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) -> HTMLResponse:
+def read_candidate(
+    candidate_id: int, login: StaffLogin, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     """The evidence side by side, and the decision forms. Every view is audited."""
     staff, staff_login = login
     candidate = _visible(session, staff, candidate_id)
@@ -349,7 +383,7 @@ def read_candidate(candidate_id: int, login: StaffLogin, session: SessionDep) ->
         for m in materials
     )
     failures = sum(a.verdict == "fail" for a in attempts)
-    if failures >= 3 and not any(a.verdict in ("pass", "review") for a in attempts):
+    if liveness_status(session, candidate, settings.LIVE_MAX_FAILURES) == "on_site":
         decision += (
             f"<form method='post' action='/office/candidates/{candidate.id}/decision'>{csrf}"
             "<input type='hidden' name='action' value='on_site'>"
@@ -448,6 +482,7 @@ def decide(
     candidate_id: int,
     login: StaffLogin,
     session: SessionDep,
+    settings: SettingsDep,
     action: Annotated[str, Form()],
     csrf: Annotated[str, Form()],
     reason_code: Annotated[str, Form()] = "",
@@ -460,6 +495,12 @@ def decide(
     candidate = _visible(session, staff, candidate_id)
     now = utcnow()
     if action == "on_site":
+        # Only for a candidate the app sent on site: three failed live checks, none
+        # passed or waiting for review.
+        if liveness_status(session, candidate, settings.LIVE_MAX_FAILURES) != "on_site":
+            raise ApiError(
+                409, "on_site_not_due", "该考生未达到现场确认的条件（在线人脸识别3次未通过）。"
+            )
         _confirm_on_site(session, candidate)
         review.audit(session, staff, "on_site", candidate.id)
         session.commit()

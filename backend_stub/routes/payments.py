@@ -12,7 +12,8 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend_stub import orders
+from backend_stub import guards, orders
+from backend_stub.config import Settings
 from backend_stub.deps import PaymentsDep, SessionDep, SettingsDep
 from backend_stub.payments import NotificationRejected, SandboxProvider
 
@@ -23,23 +24,37 @@ router = APIRouter(tags=["payments"])
 
 @router.post("/api/payments/notify/{provider}", response_class=JSONResponse)
 async def receive_notification(
-    provider: str, request: Request, session: SessionDep, payments: PaymentsDep
+    provider: str,
+    request: Request,
+    session: SessionDep,
+    payments: PaymentsDep,
+    settings: SettingsDep,
 ) -> JSONResponse:
-    """The provider's asynchronous notification: verified, applied once, always logged."""
-    body = await request.body()
+    """The provider's asynchronous notification: verified, applied once, logged. The body
+    is size-limited while it is read (middleware.BodyLimit)."""
     if provider != payments.name:
         return JSONResponse({"code": "FAIL", "message": "unknown provider"}, status_code=404)
+    body = await request.body()
     # Database work off the event loop: a busy database must not stall other requests.
-    return await run_in_threadpool(_apply, session, payments, dict(request.headers), body)
+    return await run_in_threadpool(_apply, session, payments, settings, dict(request.headers), body)
 
 
 def _apply(
-    session: SessionDep, payments: PaymentsDep, headers: dict[str, str], body: bytes
+    session: SessionDep,
+    payments: PaymentsDep,
+    settings: Settings,
+    headers: dict[str, str],
+    body: bytes,
 ) -> JSONResponse:
     try:
         notice = payments.verify_notification(headers, body)
     except NotificationRejected as exc:
-        orders.reject_notification(session, payments.name, exc.reason)
+        # Recorded up to a rate: junk from anyone cannot fill the table.
+        if (
+            guards.hit(session, "notify:rejected", window_s=60)
+            <= settings.NOTIFY_REJECTED_RECORDED_PER_MINUTE
+        ):
+            orders.reject_notification(session, payments.name, exc.reason)
         return JSONResponse({"code": "FAIL", "message": exc.reason}, status_code=401)
     outcome = orders.apply_notification(session, payments.name, notice)
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})

@@ -7,6 +7,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from backend_stub import uploads
 from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
 from backend_stub.models import IdCardSubmission, StandardPhoto
@@ -143,7 +144,7 @@ async def submit_photo(
     record = StandardPhoto(
         candidate_id=candidate.id,
         profile=settings.PHOTO_PROFILE,
-        key=request.app.state.media.put(candidate.id, "photo", data, suffix=".jpg"),
+        key=uploads.store(request, session, settings, candidate.id, "photo", data, suffix=".jpg"),
         measurements=result["measurements"],
         face_distance=face["distance"],
         face_verdict=face["verdict"],

@@ -180,12 +180,24 @@ class ApiClient:
     async def reference(self) -> Reference:
         return Reference.model_validate(await self._call("GET", "/api/reference"))
 
-    async def send_sms_code(self, phone: str, purpose: str, *, id_number: str | None = None) -> int:
+    async def captcha(self) -> tuple[str, bytes]:
+        """A new image captcha: its id and the PNG to show."""
+        body = await self._call("POST", "/api/captcha")
+        return body["captcha_id"], base64.b64decode(body["image_png_base64"])
+
+    async def send_sms_code(
+        self,
+        phone: str,
+        purpose: str,
+        *,
+        id_number: str | None = None,
+        captcha: dict[str, str] | None = None,
+    ) -> int:
         """Send a code; returns the seconds until another may be requested."""
         body = await self._call(
             "POST",
             "/api/sms/codes",
-            json={"phone": phone, "purpose": purpose, "id_number": id_number},
+            json={"phone": phone, "purpose": purpose, "id_number": id_number, **(captcha or {})},
         )
         return int(body["retry_after"])
 
@@ -195,9 +207,13 @@ class ApiClient:
     async def register_enrolled(self, form: dict[str, Any]) -> LoginSession:
         return self._logged_in(await self._call("POST", "/api/accounts/enrolled", json=form))
 
-    async def login(self, account: str, password: str) -> LoginSession:
+    async def login(
+        self, account: str, password: str, *, captcha: dict[str, str] | None = None
+    ) -> LoginSession:
         body = await self._call(
-            "POST", "/api/auth/login", json={"account": account, "password": password}
+            "POST",
+            "/api/auth/login",
+            json={"account": account, "password": password, **(captcha or {})},
         )
         return self._logged_in(body)
 

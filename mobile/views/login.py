@@ -5,7 +5,9 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
+from mobile.services.api import ApiError, LoginSession
 from mobile.state import AppState, LoginForm
+from mobile.views.captcha import CaptchaRow
 from mobile.views.common import (
     Banner,
     Form,
@@ -24,12 +26,19 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     error = Banner(ids.FORM_ERROR)
     notice = Banner(ids.FORM_NOTICE, error=False, message=state.take_notice())
 
+    captcha = CaptchaRow(state.api)
+
+    async def log_in() -> LoginSession:
+        try:
+            return await state.api.login(
+                form.data.account.strip(), form.data.password, captcha=captcha.answer()
+            )
+        except ApiError as exc:
+            await captcha.after_refusal(exc)
+            raise
+
     async def submit(_e: ft.Event[ft.FilledButton]) -> None:
-        session = await form.submit(
-            error,
-            submit_button,
-            lambda: state.api.login(form.data.account.strip(), form.data.password),
-        )
+        session = await form.submit(error, submit_button, log_in)
         if session is None:
             return
         state.candidate = session.candidate
@@ -58,6 +67,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             notice.control,
             form.text("account", ids.LOGIN_ACCOUNT, "身份证号 / 准考证号", max_length=32),
             form.text("password", ids.LOGIN_PASSWORD, "密码", password=True, max_length=20),
+            captcha.control,
             error.control,
             submit_button,
             ft.Row(

@@ -10,6 +10,7 @@ import flet as ft
 from mobile import ids
 from mobile.services.api import ApiClient, ApiError
 from mobile.state import SmsCountdown
+from mobile.views.captcha import CaptchaRow
 from mobile.views.common import Banner, Form, semantic
 
 
@@ -24,6 +25,7 @@ def sms_rows(
 ) -> list[ft.Control]:
     """Phone field, then code field beside the send button."""
     countdown = SmsCountdown()
+    captcha = CaptchaRow(api)
     label = ft.Text(countdown.label, size=15)
     button = ft.OutlinedButton(
         content=label,
@@ -58,8 +60,11 @@ def sms_rows(
         button.disabled = True
         button.update()
         try:
-            wait = await api.send_sms_code(form.data.phone.strip(), purpose, id_number=id_number())
+            wait = await api.send_sms_code(
+                form.data.phone.strip(), purpose, id_number=id_number(), captcha=captcha.answer()
+            )
         except ApiError as exc:
+            await captcha.after_refusal(exc)
             banner.show(exc.message)
             button.disabled = False
             button.update()
@@ -87,4 +92,5 @@ def sms_rows(
             ],
             vertical_alignment=ft.CrossAxisAlignment.START,
         ),
+        captcha.control,
     ]

@@ -15,6 +15,18 @@ from backend_stub.config import Settings
 
 AppFactory = Callable[..., TestClient]
 
+CROWD_BUDGETS = {
+    "SMS_CAPTCHA_AFTER": 100_000,
+    "SMS_PER_CLIENT_HOURLY": 100_000,
+    "PUBLIC_PER_CLIENT_PER_MINUTE": 100_000,
+    "CLIENT_FAILURES_CAPTCHA": 100_000,
+}
+
+
+def real_budgets() -> dict[str, Any]:
+    """The per-client budgets as shipped (to pass to `make_client`)."""
+    return {name: Settings.model_fields[name].default for name in CROWD_BUDGETS}
+
 
 @pytest.fixture
 def make_client(database_url: str, tmp_path: Path) -> Iterator[AppFactory]:
@@ -22,6 +34,11 @@ def make_client(database_url: str, tmp_path: Path) -> Iterator[AppFactory]:
     apps: list[FastAPI] = []
 
     def factory(**settings: Any) -> TestClient:
+        # One test client stands for many candidates, each on their own phone: the
+        # per-client budgets would otherwise ask it for captchas. The abuse tests
+        # (test_abuse.py) pass the real defaults back in.
+        for name, value in CROWD_BUDGETS.items():
+            settings.setdefault(name, value)
         app = create_app(Settings(DATABASE_URL=database_url, DATA_DIR=tmp_path, **settings))
         apps.append(app)
         return TestClient(app)

@@ -215,3 +215,14 @@ def verified_candidates(session: Any, count: int) -> list[int]:
     add_identity(session, [c.id for c in candidates], "none")
     session.flush()
     return [c.id for c in candidates]
+
+
+def proof_pdf(text: str = "Nurse licence") -> bytes:
+    """A real one-page PDF, as a candidate's scanner or phone would export it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    pdf.cell(text=text)
+    return bytes(pdf.output())

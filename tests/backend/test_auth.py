@@ -5,7 +5,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from backend_stub.models import AuthSession, Candidate
+from backend_stub.models import AuthSession, LoginGuard
 from tests.backend.conftest import AppFactory
 from tests.backend.factories import (
     auth,
@@ -62,7 +62,9 @@ def test_an_unknown_account_fails_the_same_way(client: TestClient) -> None:
     assert response.json()["code"] == "login_failed"
 
 
-def test_repeated_failures_lock_the_account(client: TestClient) -> None:
+def test_repeated_failures_lock_the_account(make_client: AppFactory) -> None:
+    # The captcha after two failures is tested in test_abuse.py.
+    client = make_client(LOGIN_CAPTCHA_AFTER=100)
     candidate = make_candidate(client)
     for _ in range(4):
         assert login(client, candidate["id_number"], "bad-password").status_code == 401
@@ -74,7 +76,7 @@ def test_repeated_failures_lock_the_account(client: TestClient) -> None:
     assert again.json()["code"] == "account_locked"
     assert "分钟后再试" in again.json()["message"]
     with client.app.state.db.sessionmaker() as session:
-        session.execute(update(Candidate).values(locked_until=dt.datetime(2000, 1, 1)))
+        session.execute(update(LoginGuard).values(locked_until=dt.datetime(2000, 1, 1)))
         session.commit()
     assert login(client, candidate["id_number"], candidate["password"]).status_code == 200
 
@@ -151,8 +153,15 @@ def test_password_reset_unlocks_the_account(make_client: AppFactory) -> None:
 
 
 def test_password_reset_with_another_phone_is_refused(client: TestClient) -> None:
+    """No code goes to a phone that is not the account's, so the reset has none to
+    check; the answer says nothing about the account."""
     candidate = make_candidate(client)
     phone = unique_phone()
+    sent = client.post(
+        "/api/sms/codes",
+        json={"phone": phone, "purpose": "reset_password", "id_number": candidate["id_number"]},
+    )
+    assert sent.status_code == 202
     response = client.post(
         "/api/auth/password-reset",
         json={
@@ -163,4 +172,4 @@ def test_password_reset_with_another_phone_is_refused(client: TestClient) -> Non
         },
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "phone_mismatch"
+    assert response.json()["code"] == "sms_code_missing"

@@ -16,7 +16,7 @@ from backend_stub.db import utcnow
 from backend_stub.models import AuditEntry, Candidate, Staff
 from backend_stub.security import hash_password
 from tests.backend.conftest import AppFactory
-from tests.backend.factories import auth, make_candidate, verify_identity
+from tests.backend.factories import auth, make_candidate, proof_pdf, verify_identity
 
 PASSWORD = "审核密码-2026-long"
 
@@ -357,7 +357,7 @@ def test_special_major_materials_are_reviewed_then_the_major_can_be_chosen(
     uploaded = client.post(
         "/api/materials",
         data={"major_code": "100701"},
-        files={"file": ("护士资格证.pdf", b"%PDF-1.4 nurse licence", "application/pdf")},
+        files={"file": ("护士资格证.pdf", proof_pdf(), "application/pdf")},
         headers=headers,
     )
     assert uploaded.status_code == 201 and uploaded.json()["content_type"] == "application/pdf"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from backend_stub.models import SmsCode, SmsOutbox
 from tests.backend.conftest import AppFactory
-from tests.backend.factories import make_candidate, sms_code, unique_phone
+from tests.backend.factories import make_candidate, sms_code, unique_id_number, unique_phone
 
 
 def test_a_code_goes_to_the_outbox_and_the_sandbox_reads_it(client: TestClient) -> None:
@@ -53,19 +53,29 @@ def test_a_malformed_phone_is_named_in_chinese(client: TestClient) -> None:
     assert "手机号" in response.json()["message"]
 
 
-def test_a_reset_code_needs_the_registered_phone(client: TestClient) -> None:
+def test_a_reset_code_needs_the_registered_phone(make_client: AppFactory) -> None:
+    """Sent only to the account's phone; the answer is the same either way, so it tells
+    nobody whether an account exists or which phone it has."""
+    client = make_client(SMS_MIN_INTERVAL_SECONDS=0)
     candidate = make_candidate(client)
-    response = client.post(
-        "/api/sms/codes",
-        json={
-            "phone": unique_phone(),
-            "purpose": "reset_password",
-            "id_number": candidate["id_number"],
-        },
-    )
-    assert response.status_code == 400
-    assert response.json()["code"] == "phone_mismatch"
-    assert candidate["id_number"] not in response.text
+    other = unique_phone()
+    answers = [
+        client.post(
+            "/api/sms/codes",
+            json={"phone": phone, "purpose": "reset_password", "id_number": number},
+        )
+        for phone, number in (
+            (other, candidate["id_number"]),
+            (unique_phone(), unique_id_number()),
+            (candidate["phone"], candidate["id_number"]),
+        )
+    ]
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1
+    assert candidate["id_number"] not in answers[0].text
+    assert client.post("/api/sandbox/sms/latest", json={"phone": other}).status_code == 404
+    delivered = client.post("/api/sandbox/sms/latest", json={"phone": candidate["phone"]})
+    assert "找回密码" in delivered.json()["body"]
 
 
 def test_the_sandbox_is_gone_when_switched_off(make_client: AppFactory) -> None:

@@ -129,6 +129,20 @@ def test_a_wrong_password_shows_the_chinese_error(app: FlutterPage, servers: Ser
     message = app.wait_for_text(ids.FORM_ERROR, "账号或密码错误")
     assert "还可尝试4次" in message
     app.screenshot("login-wrong-password")
+    # A second wrong password; the third try is asked for a captcha (图形验证码).
+    app.click(ids.LOGIN_SUBMIT)
+    app.wait_for_text(ids.FORM_ERROR, "还可尝试3次")
+    app.fill(ids.LOGIN_PASSWORD, "right-pass")
+    app.click(ids.LOGIN_SUBMIT)
+    app.wait_for_text(ids.FORM_ERROR, "图形验证码")
+    app.wait_for(ids.CAPTCHA_IMAGE)
+    app.screenshot("login-captcha")
+    app.fill(ids.CAPTCHA_ANSWER, "ZZZZ")
+    app.click(ids.LOGIN_SUBMIT)
+    app.wait_for_text(ids.FORM_ERROR, "图形验证码不正确")
+    app.fill(ids.CAPTCHA_ANSWER, servers.captcha_answer())
+    app.click(ids.LOGIN_SUBMIT)
+    app.wait_for(ids.PROFILE_NAME)
 
 
 def test_a_taken_id_number_is_refused(app: FlutterPage, servers: Servers) -> None:

@@ -55,7 +55,8 @@ async def test_refusals_arrive_as_code_and_chinese_message(api: ApiClient) -> No
     with pytest.raises(ApiError) as caught:
         await api.login("11010519491231002X", "whatever")
     assert caught.value.code == "login_failed"
-    assert caught.value.message == "账号或密码错误。"
+    # The same words as for an existing account: nothing tells whether it exists.
+    assert caught.value.message == "账号或密码错误，还可尝试4次。"
 
 
 @pytest.mark.anyio

@@ -126,6 +126,32 @@ def test_length_limits(seconds: float, code: str) -> None:
     assert "秒" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("container", "seconds", "most_mb"),
+    # MP4 declares its length: refused from the header, before any frame is decoded.
+    # A live WebM (as browsers write it) declares none: refused as soon as decoding
+    # passes the limit, with only the frames of the first ~10 s ever held.
+    [("mp4", 120, 5), ("webm", 40, 60)],
+)
+def test_a_small_file_declaring_a_long_clip_is_refused_early(
+    container: str, seconds: float, most_mb: float
+) -> None:
+    import tracemalloc
+
+    data = clips.declared_long(seconds, container)
+    assert len(data) < 400_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(liveness.BadVideo) as caught:
+            liveness.decode(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == "video_too_long"
+    # Without the early refusal: every 0.12 s of the clip kept, ~110 MB for 40 s.
+    assert peak < most_mb * 1e6, peak
+
+
 def test_bad_files_get_exact_codes() -> None:
     with pytest.raises(liveness.BadVideo) as caught:
         liveness.decode(b"\x00" * 5000)

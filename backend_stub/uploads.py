@@ -1,0 +1,93 @@
+"""Keeping uploads: the per-candidate storage quota, and proof documents checked by
+parsing them whole (a file is what it opens as, not what its first bytes claim)."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi import Request
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from backend_stub.config import Settings
+from backend_stub.errors import ApiError
+from backend_stub.models import Candidate
+
+# A document with more pages than this is not a certificate.
+MAX_PDF_PAGES = 50
+MAX_IMAGE_PIXELS = 40_000_000
+# Names that make a PDF act when it is opened: scripts, launched programs, attachments.
+_ACTIVE_PDF = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+
+
+def store(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    candidate_id: int,
+    kind: str,
+    data: bytes,
+    *,
+    suffix: str,
+) -> str:
+    """Count `data` against the candidate's quota (one conditional UPDATE, so parallel
+    uploads cannot overrun it), then save it; returns the media key."""
+    taken = session.execute(
+        update(Candidate)
+        .where(
+            Candidate.id == candidate_id,
+            Candidate.media_bytes + len(data) <= settings.MEDIA_QUOTA_BYTES,
+        )
+        .values(media_bytes=Candidate.media_bytes + len(data))
+    ).rowcount
+    session.commit()
+    if taken != 1:
+        raise ApiError(
+            507,
+            "storage_quota",
+            "您上传的文件已达存储上限，请联系所在地州自考办。",
+        )
+    return request.app.state.media.put(candidate_id, kind, data, suffix=suffix)
+
+
+def _unreadable(kind: str) -> ApiError:
+    return ApiError(415, "material_unreadable", f"文件无法作为{kind}打开，请重新导出或拍摄后上传。")
+
+
+def check_pdf(data: bytes) -> None:
+    """A PDF that opens, has pages, and does nothing when opened."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        pages = len(reader.pages)
+        if not 1 <= pages <= MAX_PDF_PAGES:
+            raise ValueError("page count")
+        for page in reader.pages:
+            _ = page.mediabox
+        root = reader.trailer["/Root"]
+        # An /OpenAction that is a destination ([page /FitH]) only sets the view; one
+        # that is an action dictionary runs something.
+        opener = root.get("/OpenAction")
+        active = "/AA" in root or (opener is not None and hasattr(opener.get_object(), "keys"))
+    except Exception:  # pypdf raises many kinds for a broken file
+        raise _unreadable("PDF") from None
+    if active or any(name in data for name in _ACTIVE_PDF):
+        raise ApiError(
+            415,
+            "material_active_content",
+            "PDF中含有脚本或附件，请用“打印为PDF”重新导出后上传。",
+        )
+
+
+def check_jpeg(data: bytes) -> None:
+    """A JPEG that decodes whole, of a sane size."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "JPEG" or image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ValueError("not a JPEG of a sane size")
+            image.load()
+    except Exception:  # Pillow raises many kinds for a broken file
+        raise _unreadable("JPG图片") from None
