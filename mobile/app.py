@@ -8,6 +8,7 @@ from pathlib import Path
 
 import flet as ft
 
+from mobile import ids
 from mobile.services.api import ApiError
 from mobile.state import AppState
 from mobile.views import (
@@ -23,7 +24,7 @@ from mobile.views import (
     register_new,
     reset_password,
 )
-from mobile.views.common import Banner, Navigate, primary_button, screen
+from mobile.views.common import Banner, Navigate, primary_button, screen, semantic
 
 log = logging.getLogger("zikao.app")
 
@@ -130,10 +131,41 @@ async def main(page: ft.Page) -> None:
     async def on_view_pop(_e: ft.ViewPopEvent) -> None:
         await navigate(profile.ROUTE if state.logged_in else login.ROUTE)
 
-    async def on_disconnect(_e: ft.Event[ft.Page]) -> None:
+    async def on_close(_e: ft.Event[ft.Page]) -> None:
+        # The session has expired (not merely disconnected: a reload, a network blip or
+        # a switch to the wallet app reconnects to this same session and its state).
         await state.api.aclose()
 
+    async def recover() -> None:
+        await show(state.route or page.route)
+
+    def unexpected(message: str) -> None:
+        """Instead of the framework's English "session crashed" box: a Chinese message
+        with 重试, which shows the current screen again (its state is kept)."""
+        log.error("unexpected error in a handler: %s", message.splitlines()[0][:200])
+
+        async def retry(_e: ft.Event[ft.TextButton]) -> None:
+            page.pop_dialog()
+            await recover()
+
+        page.show_dialog(
+            ft.AlertDialog(
+                modal=True,
+                title=ft.Text("操作没有完成"),
+                content=ft.Text("出现了意外问题，请点“重试”继续。"),
+                actions=[
+                    semantic(
+                        ids.UNEXPECTED_RETRY,
+                        ft.TextButton(content=ft.Text("重试", size=16), on_click=retry),
+                    )
+                ],
+            )
+        )
+
+    # The framework reports an exception escaping any handler through its session;
+    # this is the one place every such error passes.
+    page.session.error = unexpected  # type: ignore[method-assign]
     page.on_route_change = on_route_change
     page.on_view_pop = on_view_pop
-    page.on_disconnect = on_disconnect
+    page.on_close = on_close
     await show(page.route)

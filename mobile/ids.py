@@ -10,6 +10,8 @@ FORM_ERROR = "form-error"
 FORM_NOTICE = "form-notice"
 STEP_INDICATOR = "step-indicator"
 BACK = "nav-back"
+# The dialog an unexpected error shows instead of the framework's crash box.
+UNEXPECTED_RETRY = "unexpected-retry"
 
 # 登录
 LOGIN_ACCOUNT = "login-account"

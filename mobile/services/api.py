@@ -120,12 +120,24 @@ class ApiClient:
     ):
         self.base_url = base_url or os.environ.get("ZIKAO_API_URL", DEFAULT_API_URL)
         self.token: str | None = None
-        self._client = httpx.AsyncClient(
+        self._transport = transport
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.base_url,
             timeout=30.0,
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_S),
-            transport=transport,
+            transport=self._transport,
         )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connection pool, made anew if it was closed (the app may outlive it: a
+        web session is kept across a reload or a dropped connection)."""
+        if self._client.is_closed:
+            self._client = self._new_client()
+        return self._client
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -144,15 +156,15 @@ class ApiClient:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            response = await self._client.request(
+            response = await self.http.request(
                 method,
                 path,
                 json=json,
                 content=content,
                 headers=headers,
-                timeout=timeout or self._client.timeout,
+                timeout=timeout or self.http.timeout,
             )
-        except httpx.TransportError:
+        except httpx.HTTPError:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
         return self._body(response)
 
@@ -175,7 +187,12 @@ class ApiClient:
                 status=response.status_code,
                 fields=body.get("fields"),
             )
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:  # a proxy's error page, a cut-off answer
+            raise ApiError(
+                "bad_response", "服务器暂时无法处理，请稍后重试。", status=response.status_code
+            ) from None
 
     async def reference(self) -> Reference:
         return Reference.model_validate(await self._call("GET", "/api/reference"))
@@ -314,14 +331,14 @@ class ApiClient:
         """Multipart upload of a small file (a standard photo is tens of KB after fixing)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = await self._client.post(
+            response = await self.http.post(
                 path,
                 files={"file": (filename, data, content_type)},
                 data=form or {},
                 headers=headers,
                 timeout=120.0,
             )
-        except httpx.TransportError:
+        except httpx.HTTPError:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
         return self._body(response)
 

@@ -27,6 +27,14 @@ class FlutterPage:
 
     def open(self, route: str = "/") -> None:
         self.page.goto(self.base_url + route)
+        self._accessible(route)
+
+    def reload(self) -> None:
+        """Reload the tab, as a candidate pulling down to refresh would."""
+        self.page.reload()
+        self._accessible("(reload)")
+
+    def _accessible(self, route: str) -> None:
         placeholder = self.page.locator("flt-semantics-placeholder")
         placeholder.wait_for(state="attached", timeout=60_000)
         # Flutter builds its accessibility tree only once asked to. On a busy machine the
