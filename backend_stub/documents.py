@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_stub.catalog import SLOT_TEXT
+from rules import beijing
 
 # WenQuanYi Micro Hei: CJK and Latin in one TrueType font (Debian's fonts-wqy-microhei,
 # which the setup installs). The app's Droid Sans Fallback has no Latin digits.
@@ -92,7 +93,10 @@ def receipt_pdf(receipt: dict[str, Any]) -> bytes:
             ("考点", f"{receipt['site']['name']}（{receipt['county']}）"),
             ("订单号", receipt["out_trade_no"]),
             ("支付流水号", receipt["transaction_id"] or ""),
-            ("缴费时间", (receipt["paid_at"] or "").replace("T", " ")[:19] + " (UTC)"),
+            (
+                "缴费时间",
+                beijing.seconds(receipt["paid_at"]) + "（北京时间）" if receipt["paid_at"] else "",
+            ),
         ],
     )
     _courses(pdf, receipt["items"], with_fee=True)

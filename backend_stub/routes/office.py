@@ -38,6 +38,7 @@ from backend_stub.models import (
 from backend_stub.reference import EXAM_DISTRICTS
 from backend_stub.routes.liveness import status as liveness_status
 from backend_stub.security import dummy_hash, keyed_digest, token_digest, verify_password
+from rules import beijing
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
@@ -217,7 +218,7 @@ def read_queue(
             select(LiveAttempt.verdict).where(LiveAttempt.candidate_id == candidate.id)
         ).all()
         rows.append(
-            f"<tr><td>{row.submitted_at:%Y-%m-%d %H:%M}</td>"
+            f"<tr><td>{beijing.minutes(row.submitted_at)}</td>"
             f"<td><a href='/office/candidates/{candidate.id}' class='candidate'>"
             f"{html.escape(candidate.name)}</a></td><td>{masked_id(candidate.id_number)}</td>"
             f"<td>{html.escape(EXAM_DISTRICTS.get(candidate.exam_district, ''))}</td>"
@@ -344,7 +345,7 @@ def read_candidate(
             else "（现场确认）"
         )
         live_rows.append(
-            f"<tr><td>{attempt.created_at:%m-%d %H:%M}</td><td>{LIVE_NAMES.get(attempt.verdict, attempt.verdict)}</td>"
+            f"<tr><td>{beijing.minutes(attempt.created_at)}</td><td>{LIVE_NAMES.get(attempt.verdict, attempt.verdict)}</td>"
             f"<td>{m.get('face_distance', '—')}</td><td>{m.get('lip_spread', '—')}</td>"
             f"<td>{m.get('speech_s', '—')} 秒</td><td>{html.escape(str(m.get('digits_heard', '未识别')))}</td>"
             f"<td>{html.escape(reasons)}</td><td>{video}</td></tr>"
@@ -379,7 +380,7 @@ def read_candidate(
     materials_html = "".join(
         f"<li><a href='{_media_link(candidate.id, 'material', m.id)}' target='_blank'>"
         f"{m.major_code} · {'PDF' if m.content_type == 'application/pdf' else '图片'} · "
-        f"{m.size // 1024} KB · {m.created_at:%Y-%m-%d %H:%M}</a></li>"
+        f"{m.size // 1024} KB · {beijing.minutes(m.created_at)}</a></li>"
         for m in materials
     )
     failures = sum(a.verdict == "fail" for a in attempts)

@@ -21,6 +21,7 @@ from mobile.views.common import (
     set_busy,
     step_indicator,
 )
+from rules import beijing
 
 ROUTE = "/enroll"
 
@@ -48,7 +49,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             error.show(exc.message)
             return
         session = catalog["session"]
-        closes = session["closes_at"][:10]
+        closes = beijing.last_day(session["closes_at"])
         heading.value = f"{session['name']}自学考试报考（报考截止：{closes}）"
         if not session["open"]:
             heading.value += "，当前不在报考时间内"

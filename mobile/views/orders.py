@@ -10,6 +10,7 @@ from mobile import ids
 from mobile.services.api import ApiError
 from mobile.state import AppState, yuan
 from mobile.views.common import Banner, Navigate, screen, semantic
+from rules import beijing
 
 ROUTE = "/orders"
 
@@ -110,7 +111,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             f"金额：{yuan(order['total_fen'])}",
         ]
         if order["status"] == "pending":
-            lines.append(f"请于 {order['expires_at'][:16].replace('T', ' ')} (UTC) 前缴费")
+            lines.append(f"请于 {beijing.minutes(order['expires_at'])}（北京时间）前缴费")
         return semantic(
             ids.order_card(order_id),
             ft.Card(

@@ -435,6 +435,13 @@ def test_documents_of_a_paid_order(client: TestClient) -> None:
         assert masked in text and id_number not in text
         assert me["ticket_number"] in text and "普通逻辑" in text
     assert "报考回执单" in texts["receipt"] and "90.00" in texts["receipt"]
+    # Paid just now: printed in Beijing time, eight hours ahead of the stored UTC.
+    from rules import beijing
+
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        paid_at = session.scalar(select(Order.paid_at).where(Order.id == order["id"]))
+    assert f"{beijing.seconds(paid_at)}（北京时间）" in texts["receipt"].replace("\n", "")
+    assert "UTC" not in texts["receipt"]
     assert "准考证" in texts["ticket"] and "座位号 0001" in texts["ticket"]
     assert "09:00-11:30" in texts["ticket"]
 
