@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # The address phones reach this service at (QR codes and download links carry it);
     # empty: the address the request came in on.
     PUBLIC_URL: str = ""
+    # Where a same-phone payment page sends the candidate back to (the app's address,
+    # or its deep link on a phone); empty: the candidate switches back by hand.
+    APP_RETURN_URL: str = ""
 
     @property
     def media_dir(self) -> Path:

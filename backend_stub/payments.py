@@ -75,8 +75,10 @@ class PaymentProvider(Protocol):
         amount_fen: int,
         expires_at: datetime,
         base_url: str,
+        channel: str = "qr",
     ) -> str:
-        """Open a trade; returns the `code_url` the QR code carries."""
+        """Open a trade; returns the `code_url` the QR code carries ("qr"), or the page a
+        phone opens to pay with its wallet app and come back ("h5")."""
         ...
 
     def query(self, out_trade_no: str) -> TradeState:
@@ -143,6 +145,7 @@ class SandboxProvider:
         amount_fen: int,
         expires_at: datetime,
         base_url: str,
+        channel: str = "qr",
     ) -> str:
         token = secrets.token_urlsafe(24)
         with self.db.sessionmaker() as session:
@@ -158,7 +161,10 @@ class SandboxProvider:
                 )
             )
             session.commit()
-        return f"{base_url.rstrip('/')}/sandbox/pay/{token}"
+        url = f"{base_url.rstrip('/')}/sandbox/pay/{token}"
+        # The same cashier stands for the wallets' same-phone pages; it then offers the
+        # way back to the app.
+        return url + "?via=h5" if channel == "h5" else url
 
     def query(self, out_trade_no: str) -> TradeState:
         with self.db.sessionmaker() as session:

@@ -134,6 +134,9 @@ PAY_STATUS = "pay-status"
 PAY_RECEIPT = "pay-receipt"
 PAY_TICKET = "pay-ticket"
 PAY_CANCEL = "pay-cancel"
+PAY_HOW = "pay-how"
+PAY_SAME_PHONE = "pay-same-phone"
+PAY_SAVE_QR = "pay-save-qr"
 
 
 def order_card(order_id: int) -> str:

@@ -66,8 +66,17 @@ class OrderOut(BaseModel):
     documents: list[str]
 
 
+class PaymentIn(BaseModel):
+    # "qr": a code to scan with another phone (WeChat Native / Alipay 当面付);
+    # "h5": a page to open on this phone, which hands over to the wallet app
+    # (Alipay 手机网站支付 / WeChat H5) and returns to the app.
+    channel: Literal["qr", "h5"] = "qr"
+
+
 class PaymentOut(BaseModel):
     order_id: int
+    channel: Literal["qr", "h5"] = "qr"
+    # The QR code's content; for "h5" the page the phone opens.
     code_url: str
     expires_at: datetime
     # Seconds the code stays valid (a phone's clock may be off; count down from this).
@@ -161,9 +170,11 @@ def create_payment(
     session: SessionDep,
     settings: SettingsDep,
     payments: PaymentsDep,
+    body: PaymentIn | None = None,
 ) -> PaymentOut:
-    """A fresh QR code for the order (valid three minutes, scannable once); any earlier
-    code of the order stops working."""
+    """A fresh QR code (valid three minutes, scannable once) or a same-phone payment page
+    for the order; any earlier code of the order stops working."""
+    channel = body.channel if body is not None else "qr"
     if order.status != "pending":
         raise ApiError(
             409, f"order_{order.status}", f"订单{orders.STATUS_TEXT[order.status]}，无需支付。"
@@ -181,6 +192,7 @@ def create_payment(
         amount_fen=order.total_fen,
         expires_at=expires_at,
         base_url=base_url(request, settings.PUBLIC_URL),
+        channel=channel,
     )
     session.add(
         PaymentCode(
@@ -194,6 +206,7 @@ def create_payment(
     session.commit()
     return PaymentOut(
         order_id=order.id,
+        channel=channel,
         code_url=code_url,
         expires_at=expires_at,
         expires_in=int((expires_at - now).total_seconds()),

@@ -67,8 +67,10 @@ def _page(title: str, body: str) -> HTMLResponse:
         f"<title>{html.escape(title)}</title><style>"
         "body{font-family:sans-serif;max-width:420px;margin:0 auto;padding:24px;color:#222}"
         ".amount{font-size:36px;font-weight:bold;margin:12px 0}"
-        "button{width:100%;font-size:18px;padding:12px;margin-top:12px;border-radius:8px;"
-        "border:0}.pay{background:#1aad19;color:#fff}.decline{background:#eee}"
+        "button,.button{display:block;box-sizing:border-box;text-align:center;"
+        "text-decoration:none;width:100%;font-size:18px;padding:12px;margin-top:12px;"
+        "border-radius:8px;border:0}.pay{background:#1aad19;color:#fff}"
+        ".decline{background:#eee}"
         ".note{color:#888;font-size:13px}</style></head><body>"
         f"<p class='note'>支付沙箱（测试环境，不会真实扣款）</p>{body}</body></html>",
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -85,9 +87,11 @@ def yuan(fen: int) -> str:
 
 
 @router.get("/sandbox/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
-def open_cashier(token: str, payments: PaymentsDep, settings: SettingsDep) -> HTMLResponse:
-    """The cashier a scan opens: payee, item and amount, pay or decline. A code opens
-    once, and not after it expired or was closed."""
+def open_cashier(
+    token: str, payments: PaymentsDep, settings: SettingsDep, via: str = ""
+) -> HTMLResponse:
+    """The cashier a scan (or the same-phone button, `via=h5`) opens: payee, item and
+    amount, pay or decline. A code opens once, and not after it expired or was closed."""
     trade = _sandbox(payments).scan(token)
     if trade is None:
         return _page(
@@ -100,7 +104,7 @@ def open_cashier(token: str, payments: PaymentsDep, settings: SettingsDep) -> HT
         f"<p>收款方：{html.escape(settings.PAYEE)}</p>"
         f"<p>商品：{html.escape(trade.subject)}</p>"
         f"<div class='amount' id='amount'>￥{yuan(trade.amount_fen)}</div>"
-        f"<form method='post' action='/sandbox/pay/{html.escape(token)}'>"
+        f"<form method='post' action='/sandbox/pay/{html.escape(token)}{_via(via)}'>"
         "<button class='pay' name='action' value='pay' id='pay'>确认支付</button>"
         "<button class='decline' name='action' value='decline' id='decline'>取消支付</button>"
         "</form>",
@@ -132,12 +136,18 @@ def submit_cashier(
     request: Request,
     background: BackgroundTasks,
     payments: PaymentsDep,
+    settings: SettingsDep,
+    via: str = "",
 ) -> HTMLResponse:
-    """The tester pays or declines; a payment is notified to the backend, signed."""
+    """The tester pays or declines; a payment is notified to the backend, signed. A
+    same-phone payment then offers the way back to the app."""
     sandbox = _sandbox(payments)
+    back = _back_to_app(settings.APP_RETURN_URL) if via == "h5" else ""
     if action != "pay":
         sandbox.decline(token)
-        return _page("已取消", "<h2 id='result'>已取消支付</h2><p>可回到报名应用重新支付。</p>")
+        return _page(
+            "已取消", f"<h2 id='result'>已取消支付</h2><p>可回到报名应用重新支付。</p>{back}"
+        )
     trade = sandbox.pay(token)
     if trade is None:
         return _page(
@@ -150,5 +160,21 @@ def submit_cashier(
     return _page(
         "支付成功",
         f"<h2 id='result'>支付成功</h2><p>已支付 ￥{yuan(trade.amount_fen)}。"
-        "请回到报名应用查看缴费结果。</p>",
+        f"请回到报名应用查看缴费结果。</p>{back}",
+    )
+
+
+def _via(via: str) -> str:
+    return "?via=h5" if via == "h5" else ""
+
+
+def _back_to_app(url: str) -> str:
+    """The link back to the app (configured, never taken from the request: no open
+    redirect); without one the candidate switches back to the app, which shows the
+    result by itself."""
+    if not url:
+        return "<p class='note'>请切换回报名应用，缴费结果会自动显示。</p>"
+    return (
+        f"<p><a id='back-to-app' class='button pay' href='{html.escape(url, quote=True)}'>"
+        "返回报名应用</a></p>"
     )

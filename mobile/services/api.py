@@ -394,9 +394,12 @@ class ApiClient:
     async def cancel_order(self, order_id: int) -> dict[str, Any]:
         return await self._call("POST", f"/api/orders/{order_id}/cancel")
 
-    async def new_payment_code(self, order_id: int) -> dict[str, Any]:
-        """A QR code URL for the order, valid three minutes (any older code stops)."""
-        return await self._call("POST", f"/api/orders/{order_id}/payment")
+    async def new_payment_code(self, order_id: int, *, channel: str = "qr") -> dict[str, Any]:
+        """A QR code URL for the order ("qr"), or the page that pays on this phone with its
+        wallet app ("h5"); valid a few minutes (`expires_in`), any older code stops."""
+        return await self._call(
+            "POST", f"/api/orders/{order_id}/payment", json={"channel": channel}
+        )
 
     async def query_payment(self, order_id: int) -> dict[str, Any]:
         """查询缴费结果: the backend asks the payment provider."""

@@ -53,13 +53,22 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     )
     countdown = ft.Text("", size=16, text_align=ft.TextAlign.CENTER)
     code: dict[str, Any] = {"deadline": 0.0, "order": None}
+    how = ft.Text("", size=14, color=ft.Colors.BLUE_GREY_700)
+    picker = ft.FilePicker()
+
+    def instructions(minutes: int) -> str:
+        return (
+            f"用另一部手机：打开微信或支付宝“扫一扫”扫描下方二维码（{minutes}分钟内有效，只能扫描一次）。\n"
+            "只有这一部手机：点“去支付宝/微信支付”在本机付款；或点“保存二维码图片”，"
+            "再在微信或支付宝“扫一扫”中从相册选取这张图片。"
+        )
 
     def show_paid(order: dict[str, Any]) -> None:
         qr.visible = False
         qr.update()
         tester.visible = False
         tester.update()
-        for control in (countdown_box, refresh_button, query_button):
+        for control in (countdown_box, refresh_button, query_button, how_box, same_phone):
             control.visible = False
             control.update()
         status.tone(False)
@@ -99,22 +108,35 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         return False
 
     async def new_code(_e: Any = None) -> None:
+        await show_code(await issue("qr", refresh_button))
+
+    async def issue(channel: str, button: ft.Control) -> dict[str, Any] | None:
+        """A new code or same-phone page from the backend (None: refused, shown)."""
         order = code["order"]
         if order is None:
-            return
+            return None
         error.clear()
-        set_busy(refresh_button, True)
+        set_busy(button, True)
         try:
-            payment = await state.api.new_payment_code(order["id"])
+            return await state.api.new_payment_code(order["id"], channel=channel)
         except ApiError as exc:
             if exc.code in ("order_paid", "order_cancelled", "order_lapsed"):
                 settled(await state.api.order(order["id"]))
             else:
                 error.show(exc.message)
-            return
+            return None
         finally:
-            set_busy(refresh_button, False)
-        qr.content.content.src = qr_png(payment["code_url"])  # type: ignore[union-attr]
+            set_busy(button, False)
+
+    async def show_code(payment: dict[str, Any] | None) -> None:
+        if payment is None:
+            return
+        code["png"] = qr_png(payment["code_url"])
+        qr.content.content.src = code["png"]  # type: ignore[union-attr]
+        how.value = instructions(max(1, round(payment["expires_in"] / 60)))
+        how_box.visible = same_phone.visible = True
+        how_box.update()
+        same_phone.update()
         qr.visible = True
         qr.update()
         code["url"] = payment["code_url"] if payment["sandbox"] else None
@@ -190,6 +212,24 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         if code.get("url"):
             await ft.UrlLauncher().launch_url(code["url"])
 
+    async def pay_here(_e: Any) -> None:
+        """The wallet's same-phone page (the sandbox cashier stands for it). The QR code
+        stops working; this screen keeps watching and shows the result on return."""
+        payment = await issue("h5", same_phone_button)
+        if payment is None:
+            return
+        qr.visible = tester.visible = False
+        qr.update()
+        tester.update()
+        code["deadline"] = time.monotonic() + payment["expires_in"]
+        status.tone(False)
+        status.show("已打开支付页面。付款后请回到本应用，缴费结果会自动显示。")
+        await ft.UrlLauncher().launch_url(payment["code_url"])
+
+    async def save_qr(_e: Any) -> None:
+        if code.get("png"):
+            await picker.save_file(file_name="缴费二维码.png", src_bytes=code["png"])
+
     # Testers on a desktop cannot scan their own screen: the sandbox cashier opens here.
     tester = link_button("pay-open-cashier", "测试环境：在浏览器中打开收银台", open_cashier)
     tester.visible = False
@@ -200,6 +240,24 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         ft.OutlinedButton(content=ft.Text("查询缴费结果", size=16), on_click=query, height=48),
     )
     countdown_box = semantic(ids.PAY_COUNTDOWN, countdown)
+    how_box = semantic(ids.PAY_HOW, how, visible=False)
+    same_phone_button = primary_button(
+        ids.PAY_SAME_PHONE, "去支付宝/微信支付（本机付款）", pay_here
+    )
+    same_phone = ft.Column(
+        [
+            same_phone_button,
+            semantic(
+                ids.PAY_SAVE_QR,
+                ft.OutlinedButton(
+                    content=ft.Text("保存二维码图片", size=16), on_click=save_qr, height=48
+                ),
+            ),
+        ],
+        spacing=10,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        visible=False,
+    )
     documents = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     view = screen(
         ROUTE,
@@ -207,13 +265,10 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         [
             step_indicator(7, 8, "缴费"),
             semantic(ids.PAY_SUMMARY, summary),
-            ft.Text(
-                "请使用微信或支付宝扫描二维码支付。二维码3分钟内有效，只能扫描一次。",
-                size=14,
-                color=ft.Colors.BLUE_GREY_700,
-            ),
+            how_box,
             qr,
             countdown_box,
+            same_phone,
             tester,
             refresh_button,
             status.control,
@@ -223,5 +278,6 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             link_button("pay-to-orders", "查看我的订单", go(navigate, "/orders")),
         ],
     )
+    view.services = [picker]
     view.data = load
     return view

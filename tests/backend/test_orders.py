@@ -625,3 +625,33 @@ def test_the_import_command_reports_bad_rows_and_imports_nothing(tmp_path: Any) 
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "2 个考点，1 个专业，1 门课程" in done.stdout
+
+
+def test_a_same_phone_payment_opens_the_cashier_and_leads_back_to_the_app(
+    make_client: AppFactory,
+) -> None:
+    client = make_client(APP_RETURN_URL="https://app.example.cn/pay")
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        catalog.seed_demo(session)
+    token, order = ordered(client)
+    qr = client.post(f"/api/orders/{order['id']}/payment", headers=auth(token)).json()
+    here = client.post(
+        f"/api/orders/{order['id']}/payment", json={"channel": "h5"}, headers=auth(token)
+    ).json()
+    assert qr["channel"] == "qr" and here["channel"] == "h5"
+    assert here["code_url"].endswith("?via=h5")
+    path = "/" + here["code_url"].split("://", 1)[1].split("/", 1)[1]
+    page = client.get(path).text
+    assert "?via=h5" in page  # the form keeps the channel
+    # The QR code issued before stopped working: one open trade at a time.
+    qr_path = "/" + qr["code_url"].split("://", 1)[1].split("/", 1)[1]
+    assert "二维码已失效" in client.get(qr_path).text
+    paid = client.post(path, data={"action": "pay"}).text
+    assert "支付成功" in paid and "href='https://app.example.cn/pay'" in paid
+    # The way back is configured, never taken from the request.
+    assert (
+        "evil"
+        not in client.post(path + "&return=https://evil.example", data={"action": "pay"}).text
+    )
+    status = client.get(f"/api/orders/{order['id']}", headers=auth(token)).json()["status"]
+    assert status == "paid"

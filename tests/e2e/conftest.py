@@ -99,6 +99,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "SMS_PER_CLIENT_HOURLY": "100000",
         "PUBLIC_PER_CLIENT_PER_MINUTE": "100000",
         "CLIENT_FAILURES_CAPTCHA": "100000",
+        # Where a same-phone payment returns to: the app's pay screen.
+        "APP_RETURN_URL": f"{app_url}/pay",
     }
     processes: list[subprocess.Popen[bytes]] = []
     try:

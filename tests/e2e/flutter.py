@@ -130,14 +130,15 @@ class FlutterPage:
         field.wait_for(state="attached", timeout=10_000)
         return field.input_value()
 
-    def choose(self, identifier: str, option: str) -> None:
-        """Open a drop-down and pick the option with this visible text."""
+    def choose(self, identifier: str, option: str, *, exact: bool = True) -> None:
+        """Open a drop-down and pick the option with this visible text (or, not `exact`,
+        the one that starts with it)."""
         self.click(identifier)
         field = self.control(identifier).locator("input")
         if field.count():
             # Long lists are filterable: typing narrows the menu to the option.
             field.first.fill(option)
-        item = self.page.get_by_role("button", name=option, exact=True).last
+        item = self.page.get_by_role("button", name=option, exact=exact).last
         item.wait_for(state="visible", timeout=10_000)
         item.click()
 

@@ -125,3 +125,40 @@ def test_choose_confirm_pay_by_qr_and_download_the_receipt(
     assert downloads[0].suggested_filename == "receipt.pdf"
     with open(downloads[0].path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+def test_pay_on_the_same_phone_and_come_back(app: FlutterPage, servers: Servers) -> None:
+    """A candidate with one phone: 去支付宝/微信支付 opens the wallet's page (the sandbox
+    cashier stands for it), which leads back to the app; the app shows 已缴费."""
+    id_number = verified_candidate(servers)
+    app.open("/login")
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "mima2026")
+    app.click(ids.LOGIN_SUBMIT)
+    app.click(ids.PROFILE_GO_NEXT)
+    app.wait_for_text(ids.ENROLL_SESSION, "2027年4月")
+    app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
+    app.choose(ids.ENROLL_SITE, "新疆大学考点（天山区，余", exact=False)
+    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术（本科）")
+    app.click(ids.enroll_course("00024"))
+    app.wait_for_text(ids.ENROLL_TOTAL, "¥55.00")
+    app.click(ids.ENROLL_CONFIRM)
+
+    app.wait_for(ids.PAY_QR)
+    how = app.text(ids.PAY_HOW)
+    assert "另一部手机" in how and "从相册" in how and "3分钟内有效" in how
+    app.screenshot("same-phone-01-choices")
+    with app.page.context.expect_page() as opened:
+        app.click(ids.PAY_SAME_PHONE)
+    cashier = opened.value
+    cashier.wait_for_load_state()
+    assert "via=h5" in cashier.url
+    assert "￥55.00" in cashier.locator("#amount").inner_text()
+    cashier.locator("#pay").click()
+    assert "支付成功" in cashier.locator("#result").inner_text()
+    back = cashier.locator("#back-to-app")
+    assert back.get_attribute("href") == f"{servers.app_url}/pay"
+    cashier.close()
+    assert "已缴费" in app.wait_for_text(ids.PAY_STATUS, "已缴费", timeout=20_000)
+    app.wait_for_hidden(ids.PAY_HOW)
+    app.screenshot("same-phone-02-paid")
