@@ -103,6 +103,9 @@ LIVE_PROGRESS = "live-progress"
 LIVE_RESULT = "live-result"
 LIVE_STATUS = "live-status"
 LIVE_RETRY = "live-retry"
+LIVE_TIPS = "live-tips"
+LIVE_REC = "live-rec"  # the countdown before, and the red dot with seconds left during
+LIVE_NEXT = "live-next"
 
 
 # 报考

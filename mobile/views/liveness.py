@@ -15,7 +15,9 @@ from mobile.views.common import (
     PRIMARY,
     Banner,
     Navigate,
+    go,
     link_button,
+    primary_button,
     screen,
     semantic,
     set_busy,
@@ -24,6 +26,14 @@ from mobile.views.common import (
 
 ROUTE = "/liveness"
 MAX_SECONDS = 6  # recording stops by itself; the backend accepts 2–10 s
+COUNTDOWN = 3  # seconds to get ready after 开始录制, before the camera records
+TIPS = (
+    "录制要点：\n"
+    "· 本人手持手机，脸部正对镜头、完整放入框内\n"
+    "· 光线充足，不戴帽子、口罩、墨镜\n"
+    "· 看清数字后，用普通话清楚、连贯地读出来\n"
+    "· 周围安静，读完即可停止"
+)
 VERDICT_TEXT = {
     "pass": "人脸识别通过。",
     "review": "视频已提交，系统无法自动确认全部项目，将由考试机构人工审核，请留意审核结果。",
@@ -63,6 +73,24 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     )
     body = ft.Column(spacing=14, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False)
     current: dict[str, Any] = {"challenge": None, "recording": False, "timer": None}
+    rec_dot = ft.Icon(ft.Icons.FIBER_MANUAL_RECORD, color=ft.Colors.RED_600, size=22)
+    rec_text = ft.Text("", size=18, weight=ft.FontWeight.BOLD)
+    rec = semantic(
+        ids.LIVE_REC,
+        ft.Container(
+            ft.Row([rec_dot, rec_text], alignment=ft.MainAxisAlignment.CENTER, spacing=6),
+            padding=8,
+            border_radius=8,
+            bgcolor=ft.Colors.RED_50,
+        ),
+        visible=False,
+    )
+
+    def show_rec(text: str, *, dot: bool) -> None:
+        rec_text.value = text
+        rec_dot.visible = dot
+        rec.visible = bool(text)
+        rec.update()
 
     async def upload(data: bytes) -> None:
         challenge = current["challenge"]
@@ -102,6 +130,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await show_verdict(attempt)
 
     async def show_verdict(attempt: dict[str, Any]) -> None:
+        show_rec("", dot=False)
         verdict = attempt["verdict"]
         text = VERDICT_TEXT[verdict]
         if verdict == "fail":
@@ -119,9 +148,15 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             retry.visible = True
             retry.content.content.value = f"重新录制（还可尝试 {overview['attempts_left']} 次）"  # type: ignore[union-attr]
             retry.update()
-        elif overview["status"] == "on_site":  # the third failure: say what happens now
-            status.tone(True)
-            status.show(overview["message"])
+        else:
+            if overview["status"] == "on_site":  # the last failure: say what happens now
+                status.tone(True)
+                status.show(overview["message"])
+            # Passed, sent to a person, or on site: the journey goes on from 个人中心.
+            next_button.visible = True
+            tips.visible = False
+            next_button.update()
+            tips.update()
 
     panel = CameraPanel(
         ids=(ids.LIVE_CAMERA, ids.LIVE_RECORD, ids.LIVE_PICK),
@@ -138,10 +173,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     )
     shutter_text = panel.shutter.content.content  # type: ignore[union-attr]
 
-    async def stop() -> None:
+    async def stop(*, by_itself: bool = False) -> None:
         if not current["recording"]:
             return
         current["recording"] = False
+        show_rec(f"已录满{MAX_SECONDS}秒，自动停止" if by_itself else "", dot=False)
         set_busy(panel.shutter, True)
         try:
             data = await panel.camera.stop_video_recording()
@@ -159,10 +195,21 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 current["timer"].cancel()
             await stop()
             return
+        if current.get("counting"):
+            return
         error.clear()
+        # A short countdown: the candidate settles the phone and reads the digits first.
+        current["counting"] = True
+        set_busy(panel.shutter, True)
+        for left in range(COUNTDOWN, 0, -1):
+            show_rec(f"{left} 秒后开始录制，请看好数字", dot=False)
+            await asyncio.sleep(1)
+        current["counting"] = False
+        set_busy(panel.shutter, False)
         try:
             await panel.camera.start_video_recording()
         except Exception:
+            show_rec("", dot=False)
             error.show("无法开始录制，请检查摄像头和麦克风权限，或选择已录好的视频。")
             return
         current["recording"] = True
@@ -170,8 +217,10 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         panel.shutter.update()
 
         async def auto_stop() -> None:
-            await asyncio.sleep(MAX_SECONDS)
-            await stop()
+            for left in range(MAX_SECONDS, 0, -1):
+                show_rec(f"录制中 · 还剩 {left} 秒", dot=True)
+                await asyncio.sleep(1)
+            await stop(by_itself=True)
 
         current["timer"] = asyncio.create_task(auto_stop())
 
@@ -179,16 +228,18 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
 
     async def refresh(_e: Any = None) -> None:
         """Show where the candidate stands; issue digits when another attempt is allowed."""
-        retry.visible = False
+        retry.visible = next_button.visible = False
+        next_button.update()
         result.clear()
         try:
             overview = await state.api.liveness()
             if overview["status"] != "todo":
                 status.tone(overview["status"] == "on_site")
                 status.show(overview["message"])
-                body.visible = False
+                body.visible = tips.visible = False
                 digits_card.visible = False
-                for control in (body, digits_card, retry):
+                next_button.visible = True
+                for control in (body, digits_card, retry, tips, next_button):
                     control.update()
                 return
             challenge = await state.api.new_challenge()
@@ -206,6 +257,17 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
 
     retry = link_button(ids.LIVE_RETRY, "重新录制", refresh)
     retry.visible = False
+    next_button = primary_button(ids.LIVE_NEXT, "下一步：返回个人中心", go(navigate, "/me"))
+    next_button.visible = False
+    tips = semantic(
+        ids.LIVE_TIPS,
+        ft.Container(
+            ft.Text(TIPS, size=14, color=ft.Colors.BLUE_GREY_800),
+            padding=12,
+            border_radius=8,
+            bgcolor=ft.Colors.BLUE_GREY_50,
+        ),
+    )
     body.controls = panel.controls
     view = screen(
         ROUTE,
@@ -214,17 +276,20 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             step_indicator(3, 8, "人脸识别"),
             ft.Text(
                 "录制一段 3-6 秒的视频：正对镜头，读出屏幕上的数字。系统将检测是否本人操作，"
-                "并与身份证照片比对。共有3次机会，未通过需到现场确认。",
+                "并与身份证照片比对。机会有限，用完仍未通过需到报名点现场确认。",
                 size=14,
                 color=ft.Colors.BLUE_GREY_700,
             ),
+            tips,
             status.control,
             digits_card,
+            rec,
             error.control,
             body,
             progress_box,
             result.control,
             retry,
+            next_button,
         ],
     )
     view.services = [panel.picker]

@@ -77,12 +77,20 @@ def test_a_recorded_clip_is_uploaded_and_its_verdict_shown(
         assert "还可尝试 3 次" in app.text(ids.LIVE_ATTEMPTS)
         app.page.wait_for_timeout(2500)  # the preview starts
         app.screenshot("01-digits")
+        assert "本人手持手机" in app.text(ids.LIVE_TIPS)
         app.click(ids.LIVE_RECORD)
-        app.page.wait_for_timeout(4500)
-        app.click(ids.LIVE_RECORD)  # stop
+        # A countdown to get ready, then the red dot with the seconds left; at six
+        # seconds the recording stops by itself and says so.
+        app.wait_for_text(ids.LIVE_REC, "秒后开始录制")
+        app.wait_for_text(ids.LIVE_REC, "录制中 · 还剩", timeout=10_000)
+        app.screenshot("02-recording")
+        app.wait_for_text(ids.LIVE_REC, "自动停止", timeout=15_000)
         verdict = app.wait_for_text(ids.LIVE_RESULT, "人工审核", timeout=120_000)
-        app.screenshot("02-verdict")
+        app.screenshot("03-verdict")
         assert "考试机构" in verdict
+        # After a verdict the journey goes on: no dead end.
+        app.click(ids.LIVE_NEXT)
+        app.wait_for(ids.PROFILE_NAME)
         state = httpx.get(f"{servers.api_url}/api/liveness", headers=headers).json()
         assert state["status"] == "review"
         m = state["attempts"][0]["measurements"]
