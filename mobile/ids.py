@@ -69,6 +69,10 @@ PHOTO_PROBLEMS = "photo-problems"
 PHOTO_FIX = "photo-fix"
 PHOTO_REPLACE_BACKGROUND = "photo-replace-background"
 PHOTO_SUBMIT = "photo-submit"
+PHOTO_RETAKE = "photo-retake"
+PHOTO_CAPTION_BEFORE = "photo-caption-before"
+PHOTO_CAPTION_AFTER = "photo-caption-after"
+PHOTO_SPEC = "photo-spec"
 
 
 def card_field(key: str) -> str:

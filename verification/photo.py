@@ -1,133 +1,30 @@
-"""The standard e-photo (电子证件照): a spec per exam, a checker that says what is wrong and
-how to fix it, and a fixer (crop, resize, 300 dpi, file size, optionally the background).
+"""The standard e-photo (电子证件照): a checker that says what is wrong and how to fix it,
+and a fixer (crop, resize, 300 dpi, file size, optionally the background).
 
-`check_file` needs only Pillow, so the phone runs it for instant feedback; `check` adds the
-face and background rules (dlib via face_recognition, OpenCV) on the server.
+The specs and the file rules live in `rules.photo` (the phone runs them too); `check` adds
+the face and background rules (dlib via face_recognition, OpenCV) on the server.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from rules.photo import (
+    DEFAULT_PROFILE,
+    MESSAGES,
+    PROFILES,
+    CheckResult,
+    Problem,
+    Profile,
+    measure_file,
+)
 from verification.errors import BadImage, VerificationError
 
-
-@dataclass(frozen=True)
-class Profile:
-    """One exam's photo rules, as data."""
-
-    key: str
-    title: str
-    width: int
-    height: int
-    min_bytes: int
-    max_bytes: int
-    dpi: int
-    # Allowed background: hue range (degrees), minimum saturation and value (0-1), HSV.
-    background_name: str
-    hue: tuple[float, float]
-    min_saturation: float
-    min_value: float
-    background_rgb: tuple[int, int, int]  # what the fixer paints
-    head_share: tuple[float, float]  # crown to chin, as a share of the height
-    top_margin: tuple[float, float]  # above the crown, as a share of the height
-    center_tolerance: float  # face centre off the middle, as a share of the width
-    background_edit_allowed: bool
-
-
-PROFILES: dict[str, Profile] = {
-    "hubei": Profile(
-        key="hubei",
-        title="湖北自考（蓝底 480×640，20-40KB）",
-        width=480,
-        height=640,
-        min_bytes=20 * 1024,
-        max_bytes=40 * 1024,
-        dpi=300,
-        background_name="蓝色",
-        hue=(190, 230),
-        min_saturation=0.35,
-        min_value=0.45,
-        background_rgb=(67, 142, 219),
-        head_share=(0.50, 0.75),
-        top_margin=(0.04, 0.16),
-        center_tolerance=0.08,
-        background_edit_allowed=True,
-    ),
-    "sichuan": Profile(
-        key="sichuan",
-        title="四川自考（浅蓝底 360×480，≤30KB）",
-        width=360,
-        height=480,
-        min_bytes=8 * 1024,
-        max_bytes=30 * 1024,
-        dpi=300,
-        background_name="浅蓝色",
-        hue=(185, 225),
-        min_saturation=0.15,
-        min_value=0.65,
-        background_rgb=(155, 200, 240),
-        head_share=(0.60, 0.80),
-        top_margin=(0.05, 0.15),
-        center_tolerance=0.08,
-        background_edit_allowed=False,
-    ),
-}
-DEFAULT_PROFILE = "hubei"
-
-MESSAGES = {
-    "not_jpeg": "照片须为JPG格式，请用“一键修正”转换。",
-    "wrong_dimensions": "照片尺寸应为{w}×{h}像素（宽×高），当前为{aw}×{ah}。",
-    "file_too_small": "文件太小（{kb}KB），应在{lo}-{hi}KB之间，请使用更清晰的原图。",
-    "file_too_large": "文件太大（{kb}KB），应在{lo}-{hi}KB之间，可用“一键修正”压缩。",
-    "dpi_not_set": "照片分辨率应设为{dpi}dpi，可用“一键修正”设置。",
-    "background_color": "背景应为{bg}，当前背景颜色不符合要求，请在{bg}背景前重新拍摄。",
-    "background_uneven": "背景不均匀（有阴影或杂物），请在纯色背景前重新拍摄。",
-    "no_face": "未检测到人脸，请正对镜头、露出完整面部后重新拍摄。",
-    "several_faces": "照片中有多张人脸，只能有本人一人。",
-    "head_too_small": "头部在照片中太小，请靠近一些或使用“一键修正”裁剪。",
-    "head_too_large": "头部在照片中太大，请离镜头远一些重新拍摄。",
-    "head_off_center": "头部没有居中，请使用“一键修正”或重新拍摄。",
-    "head_top_margin": "头顶上方留白不合适，请使用“一键修正”重新裁剪。",
-    "head_tilted": "头部歪斜，请保持头部端正、双眼水平后重新拍摄。",
-    "blurry": "照片模糊，请对焦后重新拍摄。",
-    "too_dark": "照片太暗，请在光线充足处重新拍摄。",
-    "too_bright": "照片曝光过度，请避免强光直射后重新拍摄。",
-    "grayscale": "须为彩色照片，不能使用黑白照片。",
-}
-
-
-@dataclass
-class Problem:
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
-@dataclass
-class CheckResult:
-    problems: list[Problem] = field(default_factory=list)
-    measurements: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, code: str, **values: Any) -> None:
-        self.problems.append(Problem(code, MESSAGES[code].format(**values)))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "problems": [p.as_dict() for p in self.problems],
-            "measurements": self.measurements,
-        }
+__all__ = ["DEFAULT_PROFILE", "MESSAGES", "PROFILES", "CheckResult", "Problem", "Profile"]
 
 
 def profile(key: str | None) -> Profile:
@@ -138,37 +35,11 @@ def profile(key: str | None) -> Profile:
 
 
 def check_file(data: bytes, spec: Profile) -> CheckResult:
-    """The rules a phone can check with Pillow alone, without decoding the pixels: format,
-    file size, dimensions (as displayed, after EXIF orientation) and dpi."""
+    """The file rules (rules.photo), after the upload checks that refuse a file outright
+    (type, bombs, animation, CMYK …: BadImage)."""
     from verification.imageio import open_checked
 
-    result = CheckResult()
-    image = open_checked(data)  # raises BadImage (type, bombs, animation, CMYK …)
-    kb = round(len(data) / 1024, 1)
-    w, h = image.size
-    if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-        w, h = h, w
-    dpi = image.info.get("dpi")
-    fmt = "JPEG" if image.format == "MPO" else image.format
-    result.measurements.update(
-        format=fmt,
-        width=w,
-        height=h,
-        kilobytes=kb,
-        dpi=[round(float(v)) for v in dpi] if dpi else None,
-    )
-    if fmt != "JPEG":
-        result.add("not_jpeg")
-    if (w, h) != (spec.width, spec.height):
-        result.add("wrong_dimensions", w=spec.width, h=spec.height, aw=w, ah=h)
-    lo, hi = spec.min_bytes // 1024, spec.max_bytes // 1024
-    if len(data) < spec.min_bytes:
-        result.add("file_too_small", kb=kb, lo=lo, hi=hi)
-    elif len(data) > spec.max_bytes:
-        result.add("file_too_large", kb=kb, lo=lo, hi=hi)
-    if not dpi or any(round(float(v)) != spec.dpi for v in dpi):
-        result.add("dpi_not_set", dpi=spec.dpi)
-    return result
+    return measure_file(open_checked(data), data, spec)
 
 
 @dataclass

@@ -64,6 +64,17 @@ async def _run(request: Request, fn: Any, *args: Any) -> Any:
         raise ApiError(422, exc.code, exc.message) from None
 
 
+class PhotoSpecOut(BaseModel):
+    # A key of rules.photo.PROFILES: the app checks the file against the same spec.
+    profile: str
+
+
+@router.get("/spec", response_model=PhotoSpecOut)
+def read_photo_spec(settings: SettingsDep) -> PhotoSpecOut:
+    """Which photo rules this exam office applies (the app's instant checks use them)."""
+    return PhotoSpecOut(profile=settings.PHOTO_PROFILE)
+
+
 @router.post("/check", response_model=PhotoCheckOut)
 async def check_photo(
     request: Request,

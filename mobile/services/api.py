@@ -342,6 +342,10 @@ class ApiClient:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
         return self._body(response)
 
+    async def photo_profile(self) -> str:
+        """The key of the photo rules (rules.photo.PROFILES) the exam office applies."""
+        return (await self._call("GET", "/api/photo/spec"))["profile"]
+
     async def check_photo(self, data: bytes) -> dict[str, Any]:
         return await self._post_file("/api/photo/check", data)
 

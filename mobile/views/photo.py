@@ -1,4 +1,8 @@
-"""证件照: choose a photo, see at once what is wrong, fix it in one tap, submit it."""
+"""证件照: take or choose a photo, see at once what is wrong, fix it in one tap, submit it.
+
+States, one primary action each: the camera (拍照) → a photo with problems (一键修正;
+提交 disabled) → a compliant photo (提交证件照). The original and the corrected photo are
+shown side by side, labelled; 重新拍摄 goes back to the camera."""
 
 from __future__ import annotations
 
@@ -13,72 +17,93 @@ from mobile.views.camera import CameraPanel, guide_frame
 from mobile.views.common import (
     Banner,
     Navigate,
+    link_button,
     primary_button,
     screen,
     semantic,
     set_busy,
     step_indicator,
 )
+from rules import photo as rules
 
 ROUTE = "/photo"
-PROFILE = "hubei"
 
 
-def local_problems(data: bytes) -> list[str]:
-    """The rules the phone checks itself (Pillow only): format, size, dimensions, dpi."""
-    from verification import photo
-    from verification.errors import VerificationError
+def local_problems(data: bytes, spec: rules.Profile) -> list[str]:
+    """The file rules the phone checks itself (Pillow only), before any upload."""
+    return [p.message for p in rules.check_file(data, spec).problems]
 
-    try:
-        result = photo.check_file(data, photo.profile(PROFILE))
-    except VerificationError as exc:
-        return [exc.message]
-    return [p.message for p in result.problems]
+
+def labelled(identifier: str, caption: str, caption_id: str) -> ft.Semantics:
+    """A photo preview with its caption (原图 / 修正后); hidden until it has a photo."""
+    return semantic(
+        identifier,
+        ft.Column(
+            [
+                ft.Image(src=b"", width=150, height=200, fit=ft.BoxFit.CONTAIN),
+                semantic(caption_id, ft.Text(caption, size=14, weight=ft.FontWeight.BOLD)),
+            ],
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            spacing=4,
+        ),
+        visible=False,
+    )
 
 
 def build(state: AppState, navigate: Navigate) -> ft.View:
-    from verification.photo import profile
-
-    spec = profile(PROFILE)
     error = Banner(ids.FORM_ERROR)
     problems = Banner(ids.PHOTO_PROBLEMS)
-    current: dict[str, bytes | None] = {"photo": None}
-    # Semantics wrappers are what is hidden: Flutter wants a Semantics' content visible.
-    before = semantic(
-        ids.PHOTO_PREVIEW,
-        ft.Image(src=b"", width=150, height=200, fit=ft.BoxFit.CONTAIN),
-        visible=False,
-    )
-    after = semantic(
-        ids.PHOTO_FIXED_PREVIEW,
-        ft.Image(src=b"", width=150, height=200, fit=ft.BoxFit.CONTAIN),
-        visible=False,
-    )
-    replace = ft.Checkbox(
-        label=f"把背景换成{spec.background_name}", value=False, visible=spec.background_edit_allowed
-    )
-    actions = ft.Column(
-        spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False
+    spec_text = ft.Text("正在读取照片要求…", size=14, color=ft.Colors.BLUE_GREY_700)
+    current: dict[str, Any] = {"photo": None, "spec": None}
+    before = labelled(ids.PHOTO_PREVIEW, "原图", ids.PHOTO_CAPTION_BEFORE)
+    after = labelled(ids.PHOTO_FIXED_PREVIEW, "修正后", ids.PHOTO_CAPTION_AFTER)
+    replace = ft.Checkbox(label="", value=False, visible=False)
+    results = ft.Column(
+        spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False
     )
 
-    def show(data: bytes, target: ft.Semantics, messages: list[str]) -> None:
-        current["photo"] = data
-        target.content.src = data  # type: ignore[union-attr]
-        target.visible = True
-        target.update()
-        actions.visible = True
-        actions.update()
+    def image_of(preview: ft.Semantics) -> ft.Image:
+        return preview.content.controls[0]  # type: ignore[union-attr, no-any-return]
+
+    def show_state(messages: list[str], *, checked: bool) -> None:
+        """Problems, or the all-clear once the server has checked everything; the one
+        action that fits."""
+        ok = checked and not messages
         problems.tone(bool(messages))
         if messages:
             problems.show("需要修改：\n" + "\n".join(f"· {m}" for m in messages))
+        elif ok:
+            problems.show("照片符合全部要求，可以提交。")
         else:
-            problems.show("照片的格式、尺寸和大小都符合要求，可以提交。")
+            problems.show("格式、尺寸和大小符合要求，正在检查人像和背景…")
+        fix_box.visible = bool(messages)
+        submit_hint.visible = not ok
+        for control in (fix_box, submit_hint):
+            control.update()
+        set_busy(submit_button, not ok)
 
     async def chosen(data: bytes) -> None:
+        """A new original: checked on the phone at once, then fully by the server."""
         error.clear()
-        after.visible = False
-        after.update()
-        show(data, before, local_problems(data))
+        current["photo"] = data
+        camera_box.visible = False
+        camera_box.update()
+        image_of(before).src = data
+        before.visible, after.visible = True, False
+        results.visible = True
+        for control in (before, after, results):
+            control.update()
+        spec = current["spec"]
+        messages = local_problems(data, spec) if spec is not None else []
+        show_state(messages, checked=False)
+        if messages:
+            return  # what the phone sees is enough to say: fix it first
+        try:
+            body = await state.api.check_photo(data)
+        except ApiError as exc:
+            error.show(exc.message)
+            return
+        show_state([p["message"] for p in body["problems"]], checked=True)
 
     panel = CameraPanel(
         ids=(ids.PHOTO_CAMERA, ids.PHOTO_TAKE, ids.PHOTO_PICK),
@@ -91,8 +116,10 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         no_camera="未检测到可用的摄像头，请选择已拍好的照片。",
         height=320,
     )
-
     panel.shoot_photos(chosen, lambda: error.show("拍照失败，请重试，或选择已拍好的照片。"))
+    camera_box = ft.Column(
+        panel.controls, spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
+    )
 
     async def fix(_e: Any) -> None:
         if current["photo"] is None:
@@ -108,7 +135,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             return
         finally:
             set_busy(fix_button, False)
-        show(fixed, after, [p["message"] for p in body["check"]["problems"]])
+        current["photo"] = fixed
+        image_of(after).src = fixed
+        after.visible = True
+        after.update()
+        show_state([p["message"] for p in body["check"]["problems"]], checked=True)
 
     async def submit(_e: Any) -> None:
         if current["photo"] is None:
@@ -125,30 +156,63 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         state.notice = "证件照已提交。"
         await navigate("/me")
 
+    async def retake(_e: Any) -> None:
+        current["photo"] = None
+        results.visible = False
+        camera_box.visible = True
+        error.clear()
+        results.update()
+        camera_box.update()
+
+    async def load() -> None:
+        try:
+            spec = rules.PROFILES[await state.api.photo_profile()]
+        except (ApiError, KeyError) as exc:
+            error.show(exc.message if isinstance(exc, ApiError) else "照片规格未知，请更新应用。")
+            spec = None
+        current["spec"] = spec
+        if spec is not None:
+            spec_text.value = (
+                f"要求：免冠、{spec.background_name}背景、JPG格式、{spec.width}×{spec.height}像素、"
+                f"{spec.min_bytes // 1024}-{spec.max_bytes // 1024}KB、{spec.dpi}dpi。"
+                "照片将与身份证照片比对。"
+            )
+            replace.label = f"同时把背景换成{spec.background_name}"
+            replace.visible = spec.background_edit_allowed
+            spec_text.update()
+            replace.update()
+        await panel.open()
+
     fix_button = primary_button(ids.PHOTO_FIX, "一键修正", fix)
+    fix_box = ft.Column(
+        [semantic(ids.PHOTO_REPLACE_BACKGROUND, replace), fix_button],
+        spacing=8,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        visible=False,
+    )
     submit_button = primary_button(ids.PHOTO_SUBMIT, "提交证件照", submit)
-    actions.controls = [semantic(ids.PHOTO_REPLACE_BACKGROUND, replace), fix_button, submit_button]
+    submit_hint = ft.Text(
+        "照片符合全部要求后才能提交。", size=13, color=ft.Colors.BLUE_GREY_600, visible=False
+    )
+    results.controls = [
+        ft.Row([before, after], alignment=ft.MainAxisAlignment.SPACE_AROUND),
+        problems.control,
+        fix_box,
+        submit_button,
+        submit_hint,
+        link_button(ids.PHOTO_RETAKE, "重新拍摄或选择照片", retake),
+    ]
     view = screen(
         ROUTE,
         "证件照",
         [
             step_indicator(4, 8, "证件照"),
-            ft.Text(
-                f"要求：免冠、{spec.background_name}背景、JPG格式、{spec.width}×{spec.height}像素、"
-                f"{spec.min_bytes // 1024}-{spec.max_bytes // 1024}KB、{spec.dpi}dpi。照片将与身份证照片比对。",
-                size=14,
-                color=ft.Colors.BLUE_GREY_700,
-            ),
-            *panel.controls,
-            ft.Row(
-                [before, after],
-                alignment=ft.MainAxisAlignment.SPACE_AROUND,
-            ),
-            problems.control,
+            semantic(ids.PHOTO_SPEC, spec_text),
+            results,
             error.control,
-            actions,
+            camera_box,
         ],
     )
     view.services = [panel.picker]
-    view.data = panel.open
+    view.data = load
     return view

@@ -54,10 +54,20 @@ def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, 
     chooser.value.set_files(str(raw))
     problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "需要修改")
     assert "480×640" in problems  # found on the phone, before any upload
+    # The result is what the candidate sees: the camera is put away, the photo labelled,
+    # and 提交 waits for a compliant photo.
+    assert (
+        app.control(ids.PHOTO_CAMERA).count() == 0 or not app.control(ids.PHOTO_CAMERA).is_visible()
+    )
+    assert app.text(ids.PHOTO_CAPTION_BEFORE) == "原图"
+    assert app.control(ids.PHOTO_SUBMIT).locator("[aria-disabled='true']").count() + (
+        app.control(ids.PHOTO_SUBMIT).get_attribute("aria-disabled") == "true"
+    )
     app.screenshot("01-problems")
     app.click(ids.PHOTO_FIX)
-    app.wait_for_text(ids.PHOTO_PROBLEMS, "都符合要求", timeout=90_000)
-    app.wait_for(ids.PHOTO_FIXED_PREVIEW)
+    app.wait_for_text(ids.PHOTO_PROBLEMS, "符合全部要求", timeout=90_000)
+    assert app.text(ids.PHOTO_CAPTION_AFTER) == "修正后"
+    app.wait_for_hidden(ids.PHOTO_FIX)
     app.screenshot("02-fixed")
     app.click(ids.PHOTO_SUBMIT)
     assert "证件照已提交" in app.wait_for_text(ids.FORM_NOTICE, "证件照", timeout=90_000)
