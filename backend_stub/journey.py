@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from backend_stub.models import Candidate, IdCardSubmission, LiveAttempt, Order, StandardPhoto
+from backend_stub.models import (
+    Candidate,
+    DocumentLink,
+    IdCardSubmission,
+    LiveAttempt,
+    Order,
+    StandardPhoto,
+)
 from backend_stub.schemas import JourneyStep
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -68,15 +75,44 @@ def completed(candidate: Candidate) -> set[str]:
             done.add("enrollment")
         if "paid" in statuses:
             done.add("payment")
+            if session.scalar(
+                select(DocumentLink.id)
+                .join(Order, Order.id == DocumentLink.order_id)
+                .where(Order.candidate_id == candidate.id, DocumentLink.used_at.is_not(None))
+                .limit(1)
+            ):
+                done.add("documents")
     return done
 
 
+def _liveness_waits(candidate: Candidate) -> bool:
+    """The live check waits for a person: a clip in review, none passed."""
+    session = object_session(candidate)
+    if session is None:
+        return False
+    verdicts = set(
+        session.scalars(select(LiveAttempt.verdict).where(LiveAttempt.candidate_id == candidate.id))
+    )
+    return "review" in verdicts and "pass" not in verdicts
+
+
 def journey(candidate: Candidate) -> list[JourneyStep]:
-    """Step statuses for `candidate`: "done", "current" or "todo"."""
+    """Step statuses for `candidate`: "done", "waiting" (the candidate's part is done, a
+    person at the exam office decides), "current" or "todo"."""
     done = completed(candidate)
     steps: list[JourneyStep] = []
     current_given = False
     for key, title in STEPS:
+        if key == "liveness" and key in done and _liveness_waits(candidate):
+            steps.append(
+                JourneyStep(
+                    key=key,
+                    title=title,
+                    status="waiting",
+                    detail="视频已提交，等待考试机构人工确认。",
+                )
+            )
+            continue
         if key in done:
             status = "done"
         elif not current_given:

@@ -137,6 +137,13 @@ def submit(session: Session, candidate: Candidate) -> Review:
     return new
 
 
+def identity_done(candidate: Candidate) -> bool:
+    """The candidate's own identity steps (ID card, live check, photo) are finished."""
+    from backend_stub.journey import completed
+
+    return {"idcard", "liveness", "photo"} <= completed(candidate)
+
+
 def state(session: Session, candidate: Candidate) -> dict[str, Any]:
     """What the candidate's app shows about the review."""
     review = latest(session, candidate.id)
@@ -146,9 +153,12 @@ def state(session: Session, candidate: Candidate) -> dict[str, Any]:
         reason = REASONS.get(review.reason_code or "", "")
         if review.reason_text:
             reason = f"{reason}：{review.reason_text}" if reason else review.reason_text
+    message = STATUS_TEXT[current]
+    if current == "none" and identity_done(candidate):
+        message = "身份证识别、人脸识别和证件照已完成，请提交资格审核。"
     return {
         "status": current,
-        "message": STATUS_TEXT[current],
+        "message": message,
         "reason": reason,
         "parts": list(review.parts) if review and review.status == "rejected" else [],
         "decided_at": review.decided_at if review else None,

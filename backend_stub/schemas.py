@@ -220,7 +220,7 @@ class PasswordResetIn(BaseModel):
 class JourneyStep(BaseModel):
     key: str
     title: str
-    # "done", "current", "todo"
+    # "done", "waiting" (a person at the exam office decides), "current", "todo"
     status: str
     detail: str = ""
 

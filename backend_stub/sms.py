@@ -26,6 +26,8 @@ from backend_stub.models import SmsCode, SmsOutbox
 from backend_stub.security import keyed_digest, new_sms_code, same_digest
 
 PURPOSES = {"register": "注册", "reset_password": "找回密码"}
+# The form field a refused code points the app to.
+FIELD = ["sms_code"]
 DAY = 24 * 3600
 
 
@@ -117,10 +119,12 @@ def consume_code(
         .limit(1)
     )
     if record is None:
-        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。")
+        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。", fields=FIELD)
     if record.expires_at <= now:
-        raise ApiError(400, "sms_code_expired", "短信验证码已过期，请重新获取。")
-    exhausted = ApiError(400, "sms_code_exhausted", "验证码错误次数过多，请重新获取。")
+        raise ApiError(400, "sms_code_expired", "短信验证码已过期，请重新获取。", fields=FIELD)
+    exhausted = ApiError(
+        400, "sms_code_exhausted", "验证码错误次数过多，请重新获取。", fields=FIELD
+    )
     taken = session.execute(
         update(SmsCode)
         .where(
@@ -138,7 +142,7 @@ def consume_code(
         left = settings.SMS_MAX_GUESSES - guesses
         if left <= 0:
             raise exhausted
-        raise ApiError(400, "sms_code_wrong", f"短信验证码不正确，还可尝试{left}次。")
+        raise ApiError(400, "sms_code_wrong", f"短信验证码不正确，还可尝试{left}次。", fields=FIELD)
     used = session.execute(
         update(SmsCode)
         .where(SmsCode.id == record.id, SmsCode.used_at.is_(None))
@@ -146,7 +150,7 @@ def consume_code(
     ).rowcount
     if used != 1:  # the same code, sent twice at once: only one request gets it
         session.rollback()
-        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。")
+        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。", fields=FIELD)
 
 
 def purge_outbox(session: Session, settings: Settings) -> None:

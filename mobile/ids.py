@@ -57,6 +57,8 @@ IDCARD_CONFIRM = "idcard-confirm"
 IDCARD_WARNINGS = "idcard-warnings"
 IDCARD_MISMATCH = "idcard-mismatch"
 IDCARD_USE_CARD_NAME = "idcard-use-card-name"
+IDCARD_CONFIRMED = "idcard-confirmed"
+IDCARD_NEXT = "idcard-next"
 
 
 # 证件照

@@ -315,6 +315,15 @@ class ApiClient:
             on_progress,
         )
 
+    async def latest_idcard(self) -> IdCardReading | None:
+        """The latest ID-card photo and its reading (None before the first one)."""
+        try:
+            return IdCardReading.model_validate(await self._call("GET", "/api/idcard"))
+        except ApiError as exc:
+            if exc.code == "idcard_not_found":
+                return None
+            raise
+
     async def confirm_idcard(self, submission_id: int, fields: dict[str, Any]) -> IdCardReading:
         data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)
         return IdCardReading.model_validate(data)

@@ -144,6 +144,11 @@ class CameraPanel:
             return False
         self.ready = True
         self._lens = chosen.lens_direction
+        if not self._front and self.camera.page.web and self._lens != fc.CameraLensDirection.BACK:
+            # The web plugin mirrors the preview of any camera but a back one: right for a
+            # selfie, wrong for a card whose text must read the right way round.
+            self.camera.scale = ft.Scale(scale_x=-1, scale_y=1)
+            self.camera.update()
         return True
 
     async def take_picture(self) -> bytes:

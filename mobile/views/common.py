@@ -14,6 +14,8 @@ T = TypeVar("T")
 
 PRIMARY = ft.Colors.BLUE_800
 ERROR = ft.Colors.RED_700
+# Field errors at a readable size (the framework draws them at 12 px).
+ERROR_STYLE = ft.TextStyle(size=13)
 TOUCH_HEIGHT = 52
 
 Handler = Callable[..., Awaitable[None]] | Callable[..., None]
@@ -28,6 +30,11 @@ def go(navigate: Navigate, route: str) -> Callable[..., Awaitable[None]]:
         await navigate(route)
 
     return handler
+
+
+def scroll_key(field: str) -> str:
+    """The scroll key of a form field's row (View.scroll_to finds it)."""
+    return f"form-field-{field}"
 
 
 def semantic(identifier: str, control: ft.Control, **kwargs: Any) -> ft.Semantics:
@@ -72,9 +79,10 @@ class Form:
             enable_suggestions=False,
             text_size=17,
             counter="" if max_length else None,
+            error_style=ERROR_STYLE,
         )
         self.controls[key] = field
-        return semantic(identifier, field)
+        return semantic(identifier, field, key=ft.ScrollKey(scroll_key(key)))
 
     def choice(
         self, key: str, identifier: str, label: str, options: Sequence[tuple[str, str]]
@@ -97,9 +105,10 @@ class Form:
             editable=len(options) > 12,
             menu_height=360,
             text_size=17,
+            error_style=ERROR_STYLE,
         )
         self.controls[key] = dropdown
-        return semantic(identifier, dropdown)
+        return semantic(identifier, dropdown, key=ft.ScrollKey(scroll_key(key)))
 
     def radio(self, key: str, identifier: str, label: str, options: Sequence[str]) -> ft.Control:
         def on_change(e: ft.Event[ft.RadioGroup]) -> None:
@@ -130,16 +139,34 @@ class Form:
         self.show_errors(errors)
         if errors:
             error.show(summary(errors))
+            await self.scroll_to_first(errors)
             return None
         set_busy(button, True)
         try:
             return await call()
         except ApiError as exc:
             error.show(exc.message)
-            self.show_errors({f: "请检查此项" for f in exc.fields if f in self.controls})
+            # The server's refusal lands on its field too, with its words, and the form
+            # scrolls there: a banner at the bottom of a long form is easily missed.
+            marked = {f: exc.message for f in exc.fields if f in self.controls}
+            self.show_errors(marked)
+            await self.scroll_to_first(marked)
             return None
         finally:
             set_busy(button, False)
+
+    async def scroll_to_first(self, errors: dict[str, str]) -> None:
+        """Bring the first field with a problem (in the form's order) into view."""
+        first = next((key for key in self.controls if key in errors), None)
+        if first is None:
+            return
+        try:
+            page = self.controls[first].page
+        except RuntimeError:  # not on a page (a test building the form alone)
+            return
+        if page is None or not page.views:
+            return
+        await page.views[-1].scroll_to(scroll_key=scroll_key(first), duration=300)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for key, control in self.controls.items():
@@ -179,7 +206,7 @@ class Banner:
 def summary(errors: dict[str, str]) -> str:
     """One line for the banner: the first problem, and how many there are."""
     first = next(iter(errors.values()))
-    return first if len(errors) == 1 else f"{first}（共{len(errors)}处需要修改）"
+    return first if len(errors) == 1 else f"{first}(共{len(errors)}处需要修改)"
 
 
 def primary_button(identifier: str, text: str, on_click: Handler) -> ft.Control:

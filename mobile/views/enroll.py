@@ -28,7 +28,7 @@ ROUTE = "/enroll"
 
 def course_label(course: dict[str, Any]) -> str:
     day = date.fromisoformat(course["exam_date"])
-    kind = "（实践）" if course["kind"] == "practical" and "实践" not in course["name"] else ""
+    kind = "(实践)" if course["kind"] == "practical" and "实践" not in course["name"] else ""
     return (
         f"{course['code']} {course['name']}{kind}\n"
         f"{day.month}月{day.day}日 {course['slot_text']} · {yuan(course['fee_fen'])}"
@@ -50,7 +50,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             return
         session = catalog["session"]
         closes = beijing.last_day(session["closes_at"])
-        heading.value = f"{session['name']}自学考试报考（报考截止：{closes}）"
+        heading.value = f"{session['name']}自学考试报考(报考截止：{closes})"
         if not session["open"]:
             heading.value += "，当前不在报考时间内"
         heading.update()
@@ -71,6 +71,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 choice.site_id = saved["site_id"]
                 choice.major_code = saved["major_code"] or ""
                 choice.courses = list(saved["course_codes"])
+            elif candidate is not None and any(
+                d["code"] == candidate.exam_district for d in catalog["districts"]
+            ):
+                # First visit: the exam district is the one registered (报名地州).
+                choice.choose_district(candidate.exam_district)
             body.controls = form(choice)
         body.update()
 
@@ -99,9 +104,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         catalog = choice.catalog
         total = ft.Text("", size=17, weight=ft.FontWeight.BOLD)
         courses = ft.Column(spacing=4)
-        site = ft.Dropdown(label="考点", expand=True, text_size=16, menu_height=360)
+        site = ft.Dropdown(
+            label="考点", expand=True, text_size=16, menu_height=360, hint_text="请先选择考区"
+        )
         district = ft.Dropdown(
-            label="考区（地州）",
+            label="考区(地州)",
             value=choice.district or None,
             options=[
                 ft.DropdownOption(key=d["code"], text=d["name"]) for d in catalog["districts"]
@@ -115,7 +122,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             options=[
                 ft.DropdownOption(
                     key=m["code"],
-                    text=f"{m['code']} {m['name']}（{m['level']}）"
+                    text=f"{m['code']} {m['name']}({m['level']})"
                     + ("·需审核材料" if m["special"] else ""),
                 )
                 for m in catalog["majors"]
@@ -129,12 +136,15 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             site.options = [
                 ft.DropdownOption(
                     key=str(s["id"]),
-                    text=f"{s['name']}（{s['county']}，余{s['seats_left']}座）",
+                    text=f"{s['name']}({s['county']}，余{s['seats_left']}座)",
                     disabled=s["seats_left"] <= 0,
                 )
                 for s in choice.sites()
             ]
             site.value = str(choice.site_id) if choice.site_id else None
+            # Nothing to open before a district is chosen: say what to do instead.
+            site.disabled = not choice.district
+            site.hint_text = "请选择考点" if choice.district else "请先选择考区"
 
         def fill_courses() -> None:
             def toggled(code: str) -> Any:
@@ -160,20 +170,23 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
 
         def refresh_total(update: bool = True) -> None:
             fees = choice.total_fen()
-            card = " （含考籍证工本费）" if choice.new_student and fees else ""
+            card = " (含考籍证工本费)" if choice.new_student and fees else ""
             total.value = f"合计：{yuan(fees)}{card}"
             if update:
                 total.update()
 
         def district_chosen(e: ft.Event[ft.Dropdown]) -> None:
             choice.choose_district(e.control.value or "")
+            error.clear()  # a problem named before may be fixed now
             fill_sites()
             site.update()
 
         def site_chosen(e: ft.Event[ft.Dropdown]) -> None:
             choice.site_id = int(e.control.value) if e.control.value else None
+            error.clear()
 
         def major_chosen(e: ft.Event[ft.Dropdown]) -> None:
+            error.clear()
             choice.choose_major(e.control.value or "")
             fill_courses()
             courses.update()
@@ -198,7 +211,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
 
         picker.on_result = material_picked
         material_note = ft.Text(
-            "该专业须上传证明材料（PDF或JPG，不超过5MB），经考试机构审核通过后才能报考。",
+            "该专业须上传证明材料(PDF或JPG，不超过5MB)，经考试机构审核通过后才能报考。",
             size=14,
             color=ft.Colors.ORANGE_900,
         )

@@ -15,6 +15,7 @@ from mobile.views.common import (
     Banner,
     Form,
     Navigate,
+    go,
     primary_button,
     screen,
     semantic,
@@ -146,6 +147,47 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         ]
         body.update()
 
+    def show_confirmed(reading: IdCardReading) -> None:
+        """Back on this screen after confirming: what was confirmed, and the way on."""
+        fields = reading.confirmed_fields or {}
+        number = str(fields.get("id_number") or "")
+        shown = {**fields, "id_number": number[:4] + "*" * 10 + number[-4:] if number else ""}
+        lines = [f"{CARD_LABELS[k]}：{shown.get(k) or '—'}" for k in CARD_LABELS if k in shown]
+        body.controls = [
+            semantic(
+                ids.IDCARD_CONFIRMED,
+                ft.Container(
+                    ft.Column(
+                        [ft.Text("身份证信息已确认", size=16, weight=ft.FontWeight.BOLD)]
+                        + [ft.Text(line, size=15) for line in lines],
+                        spacing=4,
+                    ),
+                    bgcolor=ft.Colors.GREEN_50,
+                    border_radius=8,
+                    padding=12,
+                ),
+            ),
+            primary_button(ids.IDCARD_NEXT, "下一步：返回个人中心", go(navigate, "/me")),
+            semantic(
+                ids.IDCARD_RETAKE,
+                ft.TextButton(
+                    content=ft.Text("重新拍摄身份证", size=16), on_click=show_capture, height=44
+                ),
+            ),
+        ]
+        body.update()
+
+    async def load() -> None:
+        try:
+            latest = await state.api.latest_idcard()
+        except ApiError as exc:
+            error.show(exc.message)
+            latest = None
+        if latest is not None and latest.confirmed:
+            show_confirmed(latest)
+            return
+        await panel.open()
+
     body.controls = panel.controls
     view = screen(
         ROUTE,
@@ -153,7 +195,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         [
             step_indicator(2, 8, "身份证识别"),
             ft.Text(
-                "拍摄身份证人像面（有照片的一面），系统自动识别并填写信息。",
+                "拍摄身份证人像面(有照片的一面)，系统自动识别并填写信息。",
                 size=14,
                 color=ft.Colors.BLUE_GREY_700,
             ),
@@ -162,5 +204,5 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         ],
     )
     view.services = [panel.picker]
-    view.data = panel.open
+    view.data = load
     return view

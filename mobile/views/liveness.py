@@ -146,7 +146,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         digits_card.update()
         if verdict == "fail" and overview["status"] == "todo":
             retry.visible = True
-            retry.content.content.value = f"重新录制（还可尝试 {overview['attempts_left']} 次）"  # type: ignore[union-attr]
+            retry.content.content.value = f"重新录制(还可尝试 {overview['attempts_left']} 次)"  # type: ignore[union-attr]
             retry.update()
         else:
             if overview["status"] == "on_site":  # the last failure: say what happens now

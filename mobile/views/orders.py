@@ -111,7 +111,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             f"金额：{yuan(order['total_fen'])}",
         ]
         if order["status"] == "pending":
-            lines.append(f"请于 {beijing.minutes(order['expires_at'])}（北京时间）前缴费")
+            lines.append(f"请于 {beijing.minutes(order['expires_at'])}(北京时间)前缴费")
         return semantic(
             ids.order_card(order_id),
             ft.Card(

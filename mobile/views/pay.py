@@ -58,7 +58,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
 
     def instructions(minutes: int) -> str:
         return (
-            f"用另一部手机：打开微信或支付宝“扫一扫”扫描下方二维码（{minutes}分钟内有效，只能扫描一次）。\n"
+            f"用另一部手机：打开微信或支付宝“扫一扫”扫描下方二维码({minutes}分钟内有效，只能扫描一次)。\n"
             "只有这一部手机：点“去支付宝/微信支付”在本机付款；或点“保存二维码图片”，"
             "再在微信或支付宝“扫一扫”中从相册选取这张图片。"
         )
@@ -241,9 +241,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     )
     countdown_box = semantic(ids.PAY_COUNTDOWN, countdown)
     how_box = semantic(ids.PAY_HOW, how, visible=False)
-    same_phone_button = primary_button(
-        ids.PAY_SAME_PHONE, "去支付宝/微信支付（本机付款）", pay_here
-    )
+    same_phone_button = primary_button(ids.PAY_SAME_PHONE, "去支付宝/微信支付(本机付款)", pay_here)
     same_phone = ft.Column(
         [
             same_phone_button,

@@ -33,8 +33,16 @@ SCREENS = {
     "documents": "/orders",
 }
 KINDS = {"new": "新生", "enrolled": "在籍考生"}
+
+
+def finished(status: str) -> bool:
+    """The candidate's part of a step is done ("waiting": a person decides the rest)."""
+    return status in ("done", "waiting")
+
+
 STATUS_ICONS = {
     "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700, "已完成"),
+    "waiting": (ft.Icons.HOURGLASS_TOP, ft.Colors.ORANGE_800, "待人工审核"),
     "current": (ft.Icons.RADIO_BUTTON_CHECKED, PRIMARY, "进行中"),
     "todo": (ft.Icons.RADIO_BUTTON_UNCHECKED, ft.Colors.BLUE_GREY_300, "未开始"),
 }
@@ -71,7 +79,7 @@ def _journey(candidate: Candidate, navigate: Navigate) -> ft.Control:
                     min_height=52,
                     # Steps with a screen open it (a step not yet current can be prepared early).
                     on_click=go(navigate, SCREENS[step.key])
-                    if step.key in SCREENS and (step.status != "done" or step.key in redo)
+                    if step.key in SCREENS and (not finished(step.status) or step.key in redo)
                     else None,
                 ),
             )
@@ -99,7 +107,7 @@ def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft
     review = candidate.review
     status = candidate.review_status
     identity_done = all(
-        s.status == "done" for s in candidate.journey if s.key in ("idcard", "liveness", "photo")
+        finished(s.status) for s in candidate.journey if s.key in ("idcard", "liveness", "photo")
     )
     if status == "none" and not identity_done:
         return None
@@ -109,7 +117,7 @@ def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft
     if review.get("parts"):
         redo = "、".join(PART_NAMES.get(p, p) for p in review["parts"])
         lines.append(
-            ft.Text(f"请重新完成：{redo}（在下方报名进度中点击对应步骤），然后重新提交。", size=14)
+            ft.Text(f"请重新完成：{redo}(在下方报名进度中点击对应步骤)，然后重新提交。", size=14)
         )
     background, colour = REVIEW_COLOURS.get(status, REVIEW_COLOURS["none"])
     for line in lines:
@@ -162,6 +170,8 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     review_card = _review(candidate, submit_button, go(navigate, ROUTE))
     current = next((s for s in candidate.journey if s.status == "current"), None)
     next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
+    # At 资格审核 the review card below says where things stand: no second box saying it.
+    show_next = review_card is None or current is None or current.key != "review"
     # The first unfinished step the candidate can act on (资格审核 is the office's part).
     # 报考 and after wait for the approval.
     approved = any(s.key == "review" and s.status == "done" for s in candidate.journey)
@@ -169,7 +179,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         (
             s
             for s in candidate.journey
-            if s.status != "done"
+            if not finished(s.status)
             and s.key in SCREENS
             and (approved or s.key in ("idcard", "liveness", "photo"))
         ),
@@ -233,14 +243,20 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                     padding=16,
                 )
             ),
-            semantic(
-                ids.PROFILE_NEXT_STEP,
-                ft.Container(
-                    ft.Text(next_step, size=15),
-                    bgcolor=ft.Colors.BLUE_50,
-                    border_radius=8,
-                    padding=12,
-                ),
+            *(
+                [
+                    semantic(
+                        ids.PROFILE_NEXT_STEP,
+                        ft.Container(
+                            ft.Text(next_step, size=15),
+                            bgcolor=ft.Colors.BLUE_50,
+                            border_radius=8,
+                            padding=12,
+                        ),
+                    )
+                ]
+                if show_next
+                else []
             ),
             *(
                 [

@@ -59,7 +59,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             section("手机验证"),
             *sms_rows(form, state.api, error, purpose="register", precheck=sms_precheck),
             section("设置密码"),
-            form.text("password", ids.PASSWORD, "密码（6-20位）", password=True, max_length=20),
+            form.text("password", ids.PASSWORD, "密码(6-20位)", password=True, max_length=20),
             form.text(
                 "password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20
             ),

@@ -47,12 +47,12 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         [
             step_indicator(1, JOURNEY_STEPS, "账号注册"),
             section("身份信息"),
-            form.text("name", ids.NAME, "姓名（与身份证一致）", max_length=30),
-            form.text("id_number", ids.ID_NUMBER, "身份证号（注册后不可修改）", max_length=18),
+            form.text("name", ids.NAME, "姓名(与身份证一致)", max_length=30),
+            form.text("id_number", ids.ID_NUMBER, "身份证号(注册后不可修改)", max_length=18),
             section("手机验证"),
             *sms_rows(form, state.api, error, purpose="register", precheck=sms_precheck),
             section("设置密码"),
-            form.text("password", ids.PASSWORD, "密码（6-20位）", password=True, max_length=20),
+            form.text("password", ids.PASSWORD, "密码(6-20位)", password=True, max_length=20),
             form.text(
                 "password_repeat", ids.PASSWORD_REPEAT, "再次输入密码", password=True, max_length=20
             ),
@@ -60,7 +60,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             form.choice(
                 "exam_district",
                 ids.EXAM_DISTRICT,
-                "报名地州（确认后不可修改）",
+                "报名地州(确认后不可修改)",
                 [(o.key, o.text) for o in ref.exam_districts],
             ),
             form.choice("ethnicity", ids.ETHNICITY, "族别", [(x, x) for x in ref.ethnicities]),
@@ -74,7 +74,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             form.choice("occupation", ids.OCCUPATION, "职业", [(x, x) for x in ref.occupations]),
             form.radio("hukou", ids.HUKOU, "户籍类别", ref.hukou_types),
             form.text(
-                "email", ids.EMAIL, "邮箱（选填）", keyboard=ft.KeyboardType.EMAIL, max_length=60
+                "email", ids.EMAIL, "邮箱(选填)", keyboard=ft.KeyboardType.EMAIL, max_length=60
             ),
             error.control,
             submit_button,

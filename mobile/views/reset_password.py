@@ -40,7 +40,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 precheck=form.data.sms_errors,
                 id_number=lambda: form.data.id_number.strip(),
             ),
-            form.text("password", ids.PASSWORD, "新密码（6-20位）", password=True, max_length=20),
+            form.text("password", ids.PASSWORD, "新密码(6-20位)", password=True, max_length=20),
             form.text(
                 "password_repeat",
                 ids.PASSWORD_REPEAT,

@@ -74,7 +74,8 @@ def test_the_genuine_clip_waits_for_a_person_when_no_speech_model_is_configured(
     assert body["measurements"]["face_distance"] < 0.6
     state = client.get("/api/liveness", headers=auth(token)).json()
     assert state["status"] == "review" and "人工审核" in state["message"]
-    assert journey(client, token)["liveness"] == "done"
+    # The candidate has done their part; a person decides: shown as waiting, not done.
+    assert journey(client, token)["liveness"] == "waiting"
     again = client.post("/api/liveness/challenge", headers=auth(token))
     assert again.status_code == 409 and again.json()["code"] == "liveness_review"
 

@@ -170,6 +170,35 @@ def test_a_taken_id_number_is_refused(app: FlutterPage, servers: Servers) -> Non
     app.screenshot("register-taken-id")
 
 
+def test_a_wrong_sms_code_is_marked_at_its_field(app: FlutterPage, servers: Servers) -> None:
+    """The server's refusal lands on the field it is about, in view, not only in a
+    banner under a long form."""
+    app.open("/register/new")
+    fill_registration(
+        app,
+        servers,
+        name="王芳",
+        id_number=unique_id_number(),
+        password="secret123",
+        hukou=0,
+        choices={
+            ids.EXAM_DISTRICT: "乌鲁木齐市",
+            ids.ETHNICITY: "汉族",
+            ids.POLITICAL_STATUS: "群众",
+            ids.EDUCATION: "本科",
+            ids.OCCUPATION: "专业技术人员",
+        },
+    )
+    app.fill(ids.SMS_CODE, "000000")
+    app.click(ids.REGISTER_SUBMIT)
+    app.wait_for_text(ids.FORM_ERROR, "短信验证码不正确")
+    app.wait_for_text(ids.SMS_CODE, "短信验证码不正确")
+    app.page.wait_for_timeout(600)  # the scroll animates
+    box = app.control(ids.SMS_CODE).bounding_box()
+    assert box is not None and 56 <= box["y"] <= 860 - box["height"], box
+    app.screenshot("register-wrong-sms-code")
+
+
 def test_instant_checks_run_before_any_request(app: FlutterPage) -> None:
     app.open("/register/new")
     app.fill(ids.ID_NUMBER, "110105194912310021")

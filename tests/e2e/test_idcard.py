@@ -65,5 +65,13 @@ def test_the_camera_photo_fills_the_form_and_is_confirmed(
         assert "身份证信息已确认" in app.wait_for_text(ids.FORM_NOTICE, "已确认")
         assert "已完成" in app.text(ids.journey_step("idcard"))
         app.screenshot("03-confirmed")
+        # Back to the card screen (the browser's back): it shows what was confirmed, not
+        # the camera as if nothing had been done.
+        app.page.go_back()
+        confirmed = app.wait_for_text(ids.IDCARD_CONFIRMED, "已确认")
+        assert NAME in confirmed and ID_NUMBER not in confirmed
+        app.screenshot("04-back-to-card")
+        app.click(ids.IDCARD_NEXT)
+        app.wait_for(ids.PROFILE_NAME)
     finally:
         context.close()

@@ -75,8 +75,8 @@ def test_choose_confirm_pay_by_qr_and_download_the_receipt(
 
     app.wait_for_text(ids.ENROLL_SESSION, "2027年4月")
     app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
-    app.choose(ids.ENROLL_SITE, "新疆大学考点（天山区，余400座）")
-    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术（本科）")
+    app.choose(ids.ENROLL_SITE, "新疆大学考点(天山区，余400座)")
+    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术(本科)")
     # Each tap is answered by the app (the total, the error banner) before the next one, as
     # a candidate would look: the banner closing moves the form up, under a quicker tap.
     app.click(ids.enroll_course("00024"))
@@ -138,8 +138,8 @@ def test_pay_on_the_same_phone_and_come_back(app: FlutterPage, servers: Servers)
     app.click(ids.PROFILE_GO_NEXT)
     app.wait_for_text(ids.ENROLL_SESSION, "2027年4月")
     app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
-    app.choose(ids.ENROLL_SITE, "新疆大学考点（天山区，余", exact=False)
-    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术（本科）")
+    app.choose(ids.ENROLL_SITE, "新疆大学考点(天山区，余", exact=False)
+    app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术(本科)")
     app.click(ids.enroll_course("00024"))
     app.wait_for_text(ids.ENROLL_TOTAL, "¥55.00")
     app.click(ids.ENROLL_CONFIRM)
