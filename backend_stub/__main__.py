@@ -133,6 +133,22 @@ def add_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify_ticket(code: str) -> int:
+    """Check a 准考证's QR code (or the URL it holds); prints what it states."""
+    from backend_stub import tickets
+
+    checked = tickets.check(get_settings().DATA_DIR, code)
+    if not checked.valid:
+        print(f"无效：{checked.reason}", file=sys.stderr)
+        return 1
+    stated = checked.facts
+    print(
+        f"有效：{stated['name']} {stated['id']} 准考证号 {stated['ticket']}，{stated['session']}，"
+        f"{stated['site']} 第{stated['room']:03d}考场 {stated['seat']:02d}号座位"
+    )
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend_stub", description="自考报名后端服务")
     parser.add_argument("--host", default="127.0.0.1")
@@ -146,6 +162,8 @@ def main() -> None:
     plan.add_argument("--opens", required=True, help="报考开始日期 YYYY-MM-DD（北京时间）")
     plan.add_argument("--closes", required=True, help="报考截止日期 YYYY-MM-DD（含当天）")
     plan.add_argument("--tickets", required=True, help="准考证开放打印日期 YYYY-MM-DD")
+    verify = commands.add_parser("verify-ticket", help="核验准考证二维码（签名与内容）")
+    verify.add_argument("code", help="二维码内容（核验网址或其中的 c= 参数）")
     staff = commands.add_parser("add-staff", help="创建考试机构账号（审核员或管理员）")
     staff.add_argument("username")
     staff.add_argument("--name", required=True, help="姓名")
@@ -153,6 +171,8 @@ def main() -> None:
     staff.add_argument("--districts", default="", help="负责的地州代码，逗号分隔，如 6501,6502")
     staff.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     args = parser.parse_args()
+    if args.command == "verify-ticket":
+        sys.exit(verify_ticket(args.code))
     if args.command == "import-plan":
         sys.exit(import_plan(args))
     if args.command == "add-staff":

@@ -37,6 +37,7 @@ from backend_stub.routes import (
     review,
     sandbox,
     sms,
+    verify_ticket,
 )
 from backend_stub.routes import orders as order_routes
 from backend_stub.security import load_secret
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
         office,
         order_routes,
         payments,
+        verify_ticket,
     ):
         app.include_router(module.router)
     if settings.SMS_SANDBOX:

@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # notifications inside this service) is the only one built in.
     PAYMENT_PROVIDER: str = "sandbox"
     PAYEE: str = "新疆维吾尔自治区教育考试院"
+    # Printed on the 准考证 as its issuer, whose key signs the code checked at the door.
+    ISSUING_OFFICE: str = "新疆维吾尔自治区教育考试院"
     CARD_FEE_FEN: int = 2000
     ORDER_TTL_SECONDS: int = 24 * 3600
     ORDER_SWEEP_SECONDS: int = 60

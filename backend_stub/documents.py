@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from backend_stub.catalog import SLOT_TEXT
+from backend_stub.tickets import room_and_seat
 from rules import beijing
 
 # WenQuanYi Micro Hei: CJK and Latin in one TrueType font (Debian's fonts-wqy-microhei,
@@ -110,8 +111,19 @@ def receipt_pdf(receipt: dict[str, Any]) -> bytes:
     return bytes(pdf.output())
 
 
-def ticket_pdf(receipt: dict[str, Any], photo: bytes | None) -> bytes:
-    """准考证: photo, identity, site and seat, and the timetable of the courses taken."""
+def _qr_png(text: str) -> bytes:
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
+
+
+def ticket_pdf(
+    receipt: dict[str, Any], photo: bytes | None, *, verify_url: str, issuer: str
+) -> bytes:
+    """准考证: photo, identity, site, exam room and seat, the timetable of the courses
+    taken, the issuing office, and the signed QR code checked at the door."""
     pdf = _document(f"{receipt['session']}高等教育自学考试准考证")
     top = pdf.get_y() + 2
     if photo:
@@ -127,12 +139,14 @@ def ticket_pdf(receipt: dict[str, Any], photo: bytes | None) -> bytes:
         pdf.cell(32, 10, label, border=1)
         pdf.cell(110, 10, value, border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(pdf.get_y(), top + 42))
+    room, seat = room_and_seat(int(receipt["seat_number"]))
     _rows(
         pdf,
         [
             ("考点", receipt["site"]["name"]),
             ("考点地址", receipt["site"]["address"]),
-            ("座位号", f"{int(receipt['seat_number']):04d}"),
+            ("考场号", f"第{room:03d}考场"),
+            ("座位号", f"{seat:02d}"),
         ],
     )
     _courses(pdf, receipt["items"], with_fee=False)
@@ -146,6 +160,14 @@ def ticket_pdf(receipt: dict[str, Any], photo: bytes | None) -> bytes:
         "1. 考生须凭本准考证和有效居民身份证原件参加考试，二者缺一不得入场。\n"
         "2. 开考前20分钟入场，开考15分钟后不得入场。\n"
         "3. 严禁携带手机等电子设备进入考场。\n"
-        "4. 考生须按准考证上的考点和座位号就座。",
+        "4. 考生须按准考证上的考点、考场号和座位号就座。\n"
+        "5. 入场时监考人员扫描右侧二维码核验准考证真伪。",
     )
+    pdf.ln(4)
+    qr_top = pdf.get_y()
+    pdf.image(io.BytesIO(_qr_png(verify_url)), x=154, y=qr_top, w=36, h=36)
+    pdf.set_font(FONT, size=12)
+    pdf.cell(0, 8, f"签发机构：{issuer}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+    pdf.cell(0, 6, "扫码核验：考试机构签名，涂改无效", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

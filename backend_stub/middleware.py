@@ -84,7 +84,8 @@ async def _send_json(send: Send, status: int, body: dict[str, str]) -> None:
 
 # The console and the sandbox cashier: server-rendered forms, no scripts, nothing framed.
 PAGE_CSP = (
-    "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+    "default-src 'none'; img-src 'self' data:; media-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 # Everything else (JSON, media): nothing runs, nothing frames it.

@@ -12,19 +12,19 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend_stub.db import Database, utcnow
 from backend_stub.models import SandboxTrade
+from backend_stub.security import load_ed25519_key
 
 log = logging.getLogger("zikao.payments")
 
@@ -95,30 +95,6 @@ class PaymentProvider(Protocol):
         ...
 
 
-def _load_key(path: Path) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, Ed25519PrivateKey)
-        return key
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker made it first
-        return _load_key(path)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return key
-
-
 def signed_message(timestamp: str, nonce: str, body: bytes) -> bytes:
     return timestamp.encode() + b"\n" + nonce.encode() + b"\n" + body + b"\n"
 
@@ -131,7 +107,7 @@ class SandboxProvider:
 
     def __init__(self, db: Database, key_file: Path, *, max_age_seconds: int = 300) -> None:
         self.db = db
-        self._key = _load_key(key_file)
+        self._key = load_ed25519_key(key_file)
         self.public_key = self._key.public_key()
         self.max_age_seconds = max_age_seconds
 

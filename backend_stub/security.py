@@ -9,6 +9,7 @@ import secrets
 import threading
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -99,4 +100,30 @@ def load_secret(configured: str, key_file: Path) -> bytes:
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w") as handle:
         handle.write(key.hex())
+    return key
+
+
+def load_ed25519_key(path: Path) -> Any:
+    """An Ed25519 private key kept in `path` (0600), made on first use; processes that
+    start together agree on one."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, Ed25519PrivateKey)
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return load_ed25519_key(path)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
     return key

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -53,26 +54,35 @@ STATUS_NAMES = {
 LIVE_NAMES = {"pass": "通过", "fail": "未通过", "review": "需人工确认"}
 
 
+STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "console.css"
+
+
 def _page(title: str, body: str, staff: Staff | None = None) -> HTMLResponse:
-    bar = ""
+    bar = "<header><a href='/office'>自考报名审核</a>"
     if staff is not None:
-        bar = (
-            f"<nav><a href='/office'>审核队列</a> · {html.escape(staff.name)}"
-            f"（{'管理员' if staff.role == 'admin' else '审核员'}）"
-            "<form method='post' action='/office/logout' style='display:inline'>"
-            "<button>退出</button></form></nav>"
+        bar += (
+            f"<a href='/office'>审核队列</a><span class='who'>{html.escape(staff.name)}"
+            f"（{'管理员' if staff.role == 'admin' else '审核员'}）</span>"
+            "<form method='post' action='/office/logout'><button>退出</button></form>"
         )
+    bar += "</header>"
     return HTMLResponse(
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)} - 自考报名审核</title><style>"
-        "body{font-family:sans-serif;margin:0 24px 24px;color:#222}"
-        "nav{padding:10px 0;border-bottom:1px solid #ddd;margin-bottom:12px}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-        ".cols{display:flex;gap:16px;flex-wrap:wrap}.col{flex:1;min-width:300px}"
-        ".flag{color:#b00;font-weight:bold}.ok{color:#070}img,video{max-width:100%;border:1px solid #ccc}"
-        "fieldset{margin:8px 0}</style></head>"
-        f"<body>{bar}<h2>{html.escape(title)}</h2>{body}</body></html>",
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)} - 自考报名审核</title>"
+        "<link rel='stylesheet' href='/office/static/console.css'></head>"
+        f"<body>{bar}<main><h2>{html.escape(title)}</h2>{body}</main></body></html>",
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.get("/static/console.css")
+def read_stylesheet() -> Response:
+    """The console's stylesheet (no login needed: it holds no data)."""
+    return Response(
+        STYLESHEET.read_bytes(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
     )
 
 
@@ -346,7 +356,7 @@ def read_candidate(
         )
         live_rows.append(
             f"<tr><td>{beijing.minutes(attempt.created_at)}</td><td>{LIVE_NAMES.get(attempt.verdict, attempt.verdict)}</td>"
-            f"<td>{m.get('face_distance', '—')}</td><td>{m.get('lip_spread', '—')}</td>"
+            f"<td>{m.get('face_distance', '—')}</td><td>{m.get('mouth_movement', '—')}</td>"
             f"<td>{m.get('speech_s', '—')} 秒</td><td>{html.escape(str(m.get('digits_heard', '未识别')))}</td>"
             f"<td>{html.escape(reasons)}</td><td>{video}</td></tr>"
         )
@@ -367,12 +377,12 @@ def read_candidate(
         decision = (
             f"<form method='post' action='/office/candidates/{candidate.id}/decision'>{csrf}"
             "<input type='hidden' name='action' value='approve'>"
-            "<button id='approve'>审核通过</button></form>"
+            "<button class='primary' id='approve'>审核通过</button></form>"
             f"<form method='post' action='/office/candidates/{candidate.id}/decision'>{csrf}"
             "<input type='hidden' name='action' value='reject'><fieldset><legend>审核不通过</legend>"
             f"<p><label>原因 <select name='reason_code' id='reason'>{reasons}</select></label></p>"
             "<p><label>说明（考生可见）<input name='reason_text' id='reason-text' size='50' maxlength='500'></label></p>"
-            f"<p>需重新提交：{parts}</p><button id='reject'>审核不通过</button></fieldset></form>"
+            f"<p>需重新提交：{parts}</p><button class='danger' id='reject'>审核不通过</button></fieldset></form>"
         )
     materials = session.scalars(
         select(Material).where(Material.candidate_id == candidate.id).order_by(Material.id)
@@ -489,12 +499,16 @@ def decide(
     reason_code: Annotated[str, Form()] = "",
     reason_text: Annotated[str, Form(max_length=500)] = "",
     parts: Annotated[list[str] | None, Form()] = None,
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Approve, reject (reason + parts to redo), or record an on-site confirmation."""
+    """Approve, reject (reason + parts to redo), or record an on-site confirmation. Each
+    decision is asked for once more on a page of its own (the console runs no scripts)."""
     staff, staff_login = login
     _check_csrf(staff_login, csrf)
     candidate = _visible(session, staff, candidate_id)
-    now = utcnow()
+    current = review.latest(session, candidate.id)
+    chosen = [p for p in (parts or []) if p in review.PARTS]
+    # What makes the decision possible is checked before it is asked for again.
     if action == "on_site":
         # Only for a candidate the app sent on site: three failed live checks, none
         # passed or waiting for review.
@@ -502,29 +516,80 @@ def decide(
             raise ApiError(
                 409, "on_site_not_due", "该考生未达到现场确认的条件（在线人脸识别3次未通过）。"
             )
+    elif action in ("approve", "reject"):
+        if current is None or current.status != "pending":
+            raise ApiError(409, "not_pending", "该考生没有待审核的提交。")
+        if action == "reject" and (reason_code not in review.REASONS or not chosen):
+            raise ApiError(422, "reason_required", "请选择不通过的原因和需要重新提交的项目。")
+    else:
+        raise ApiError(422, "unknown_action", "未知的操作。")
+    if confirm != "yes":
+        fields = {"action": action, "reason_code": reason_code, "reason_text": reason_text}
+        return _confirm_page(
+            staff,
+            staff_login,
+            candidate,
+            f"/office/candidates/{candidate.id}/decision",
+            [*fields.items(), *(("parts", p) for p in chosen)],
+            _question(action, reason_code, chosen),
+        )
+    if action == "on_site":
         _confirm_on_site(session, candidate)
         review.audit(session, staff, "on_site", candidate.id)
         session.commit()
         return RedirectResponse(f"/office/candidates/{candidate.id}", status_code=303)
-    current = review.latest(session, candidate.id)
-    if current is None or current.status != "pending":
-        raise ApiError(409, "not_pending", "该考生没有待审核的提交。")
+    assert current is not None
+    detail = ""
     if action == "approve":
         current.status = "approved"
-        detail = ""
-    elif action == "reject":
-        chosen = [p for p in (parts or []) if p in review.PARTS]
-        if reason_code not in review.REASONS or not chosen:
-            raise ApiError(422, "reason_required", "请选择不通过的原因和需要重新提交的项目。")
+    else:
         current.status, current.reason_code = "rejected", reason_code
         current.reason_text, current.parts = reason_text.strip(), chosen
         detail = f"{reason_code}: {','.join(chosen)}"
-    else:
-        raise ApiError(422, "unknown_action", "未知的操作。")
-    current.decided_at, current.staff_id = now, staff.id
+    current.decided_at, current.staff_id = utcnow(), staff.id
     review.audit(session, staff, action, candidate.id, detail)
     session.commit()
     return RedirectResponse(f"/office/candidates/{candidate.id}", status_code=303)
+
+
+QUESTIONS = {
+    "approve": "确认审核通过？通过后考生的身份信息将被锁定，考生即可报考。",
+    "reject": "确认审核不通过？",
+    "on_site": "确认该考生已持身份证到报名点现场核验本人身份？人脸识别将记为通过。",
+    "unlock": "确认解锁该考生已审核通过的资料？考生修改后须重新提交审核。",
+}
+
+
+def _question(action: str, reason_code: str, parts: list[str]) -> str:
+    question = QUESTIONS.get(action, "确认执行该操作？")
+    if action == "reject":
+        redo = "、".join(review.PARTS.get(p, p) for p in parts) or "（未选择）"
+        question += f"原因：{review.REASONS.get(reason_code, '（未选择）')}；需重新提交：{redo}。"
+    return question
+
+
+def _confirm_page(
+    staff: Staff,
+    staff_login: StaffSession,
+    candidate: Candidate,
+    action_url: str,
+    fields: list[tuple[str, str]],
+    question: str,
+) -> HTMLResponse:
+    """The decision once more, with 确认 and 返回: a slip of the mouse decides nothing."""
+    hidden = "".join(
+        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in fields
+    )
+    body = (
+        f"<section class='card confirm'><p>考生：{html.escape(candidate.name)} · "
+        f"{masked_id(candidate.id_number)}</p><p id='question'><b>{html.escape(question)}</b></p>"
+        f"<form method='post' action='{action_url}' class='inline'>"
+        f"<input type='hidden' name='csrf' value='{staff_login.csrf}'>{hidden}"
+        "<input type='hidden' name='confirm' value='yes'>"
+        "<button class='primary' id='confirm'>确认</button></form>"
+        f"<a class='button' id='cancel' href='/office/candidates/{candidate.id}'>返回</a></section>"
+    )
+    return _page("请确认", body, staff)
 
 
 def _confirm_on_site(session: SessionDep, candidate: Candidate) -> None:
@@ -554,8 +619,10 @@ def unlock(
     session: SessionDep,
     reason: Annotated[str, Form(min_length=2, max_length=500)],
     csrf: Annotated[str, Form()],
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    """An administrator reopens an approved candidate's data, with a recorded reason."""
+    """An administrator reopens an approved candidate's data, with a recorded reason
+    (asked for once more, like every decision)."""
     staff, staff_login = login
     _check_csrf(staff_login, csrf)
     if staff.role != "admin":
@@ -566,6 +633,15 @@ def unlock(
     current = review.latest(session, candidate.id)
     if current is None or current.status != "approved":
         raise ApiError(409, "not_approved", "只能解锁已审核通过的资料。")
+    if confirm != "yes":
+        return _confirm_page(
+            staff,
+            staff_login,
+            candidate,
+            f"/office/candidates/{candidate.id}/unlock",
+            [("reason", reason)],
+            QUESTIONS["unlock"] + f"原因：{reason.strip()}",
+        )
     current.status = "unlocked"
     review.audit(session, staff, "unlock", candidate.id, reason.strip())
     session.commit()

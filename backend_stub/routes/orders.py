@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
-from backend_stub import documents, orders
+from backend_stub import documents, orders, tickets
 from backend_stub.db import utcnow
 from backend_stub.deps import (
     CurrentCandidate,
@@ -279,7 +279,16 @@ def download_document(token: str, request: Request, session: SessionDep) -> Resp
             .order_by(StandardPhoto.id.desc())
         )
         image = request.app.state.media.read(photo.key) if photo else None
-        pdf = documents.ticket_pdf(receipt, image)
+        settings = request.app.state.settings
+        code = tickets.sign(
+            settings.DATA_DIR, tickets.facts(receipt, documents.masked_id(receipt["id_number"]))
+        )
+        pdf = documents.ticket_pdf(
+            receipt,
+            image,
+            verify_url=f"{base_url(request, settings.PUBLIC_URL)}/verify/ticket?c={code}",
+            issuer=settings.ISSUING_OFFICE,
+        )
     filename = "receipt.pdf" if link.kind == "receipt" else "admission-ticket.pdf"
     return Response(
         pdf,

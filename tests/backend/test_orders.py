@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from backend_stub import catalog, orders
+from backend_stub import catalog, orders, tickets
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
 from backend_stub.models import (
@@ -428,7 +428,9 @@ def test_documents_of_a_paid_order(client: TestClient) -> None:
         reader = PdfReader(io.BytesIO(pdf.content))
         texts[kind] = reader.pages[0].extract_text()
         if kind == "ticket":
-            assert reader.pages[0].images, "the standard photo is on the ticket"
+            images = reader.pages[0].images
+            assert len(images) == 2, "the standard photo and the check code are on the ticket"
+            ticket_images = [image.data for image in images]
         assert client.get(path).json()["code"] == "link_invalid"  # once
     masked = id_number[:6] + "********" + id_number[-4:]
     for text in texts.values():
@@ -442,8 +444,44 @@ def test_documents_of_a_paid_order(client: TestClient) -> None:
         paid_at = session.scalar(select(Order.paid_at).where(Order.id == order["id"]))
     assert f"{beijing.seconds(paid_at)}（北京时间）" in texts["receipt"].replace("\n", "")
     assert "UTC" not in texts["receipt"]
-    assert "准考证" in texts["ticket"] and "座位号 0001" in texts["ticket"]
+    assert "准考证" in texts["ticket"] and "第001考场" in texts["ticket"]
+    assert (
+        "座位号 01" in texts["ticket"] and "签发机构：新疆维吾尔自治区教育考试院" in texts["ticket"]
+    )
     assert "09:00-11:30" in texts["ticket"]
+    # The door check: the QR code printed on the ticket opens the office's page, valid.
+    url = next(filter(None, map(read_qr, ticket_images)))
+    assert "/verify/ticket?c=" in url and id_number not in url
+    checked = client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    assert "准考证有效" in checked.text and me["ticket_number"] in checked.text
+    assert "第001考场" not in checked.text and "<td id='room'>1</td>" in checked.text
+    # A forged code (another seat, the same signature) is refused.
+    payload, signature = url.split("c=", 1)[1].split(".")
+    forged_payload = tickets._b64(tickets._unb64(payload).replace(b'"seat":1', b'"seat":9'))
+    forged = client.get(f"/verify/ticket?c={forged_payload}.{signature}")
+    assert "准考证无效" in forged.text
+    # The same check from the command line, for a door without the page.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATA_DIR": str(client.app.state.settings.DATA_DIR)}  # type: ignore[attr-defined]
+    command = [sys.executable, "-m", "backend_stub", "verify-ticket"]
+    ok = subprocess.run([*command, url], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "有效" in ok.stdout and "第001考场 01号座位" in ok.stdout
+    bad = subprocess.run(
+        [*command, f"{forged_payload}.{signature}"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "无效" in bad.stderr
+
+
+def read_qr(image: bytes) -> str:
+    import cv2
+    import numpy as np
+
+    decoded = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    text, _points, _ = cv2.QRCodeDetectorAruco().detectAndDecode(decoded)
+    return text
 
 
 def test_someone_elses_order_is_not_found(client: TestClient) -> None:

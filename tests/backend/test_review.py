@@ -73,9 +73,11 @@ def csrf(page: str) -> str:
 
 
 def decide(desk: TestClient, candidate_id: int, **form: Any):  # type: ignore[no-untyped-def]
+    """A decision, confirmed on the page that asks for it once more."""
     page = desk.get(f"/office/candidates/{candidate_id}").text
     return desk.post(
-        f"/office/candidates/{candidate_id}/decision", data={"csrf": csrf(page), **form}
+        f"/office/candidates/{candidate_id}/decision",
+        data={"csrf": csrf(page), "confirm": "yes", **form},
     )
 
 
@@ -222,6 +224,7 @@ def test_only_an_administrator_unlocks_and_says_why(client: TestClient) -> None:
         data={
             "csrf": csrf(admin.get(f"/office/candidates/{cid}").text),
             "reason": "考生已改名，需更新身份证",
+            "confirm": "yes",
         },
     )
     assert done.status_code == 303
@@ -277,7 +280,8 @@ def test_on_site_confirmation_unlocks_the_journey_after_three_failures(client: T
     page = desk.get(f"/office/candidates/{cid}").text
     assert "现场确认完成" in page
     response = desk.post(
-        f"/office/candidates/{cid}/decision", data={"csrf": csrf(page), "action": "on_site"}
+        f"/office/candidates/{cid}/decision",
+        data={"csrf": csrf(page), "action": "on_site", "confirm": "yes"},
     )
     assert response.status_code == 303
     assert client.get("/api/liveness", headers=auth(token)).json()["status"] == "passed"
@@ -388,3 +392,58 @@ def test_special_major_materials_are_reviewed_then_the_major_can_be_chosen(
 def submitted_id(client: TestClient, id_number: str) -> int:
     with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
         return session.scalar(select(Candidate.id).where(Candidate.id_number == id_number))
+
+
+def test_a_decision_is_asked_for_once_more_before_it_counts(client: TestClient) -> None:
+    add_staff(client, "li")
+    candidate = submitted(client)
+    cid = candidate["db_id"]
+    desk = console(client, "li")
+    page = desk.get(f"/office/candidates/{cid}").text
+    asked = desk.post(
+        f"/office/candidates/{cid}/decision", data={"csrf": csrf(page), "action": "approve"}
+    )
+    assert asked.status_code == 200
+    assert "确认审核通过" in asked.text and "id='confirm'" in asked.text
+    assert client.get("/api/review", headers=auth(candidate["token"])).json()["status"] == (
+        "pending"
+    )
+    confirmed = desk.post(
+        f"/office/candidates/{cid}/decision",
+        data={"csrf": csrf(asked.text), "action": "approve", "confirm": "yes"},
+    )
+    assert confirmed.status_code == 303
+    assert client.get("/api/review", headers=auth(candidate["token"])).json()["status"] == (
+        "approved"
+    )
+
+
+def test_the_console_is_styled_and_shows_the_measured_mouth_movement(client: TestClient) -> None:
+    add_staff(client, "li")
+    css = client.get("/office/static/console.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    page = console(client, "li").get("/office")
+    assert "/office/static/console.css" in page.text
+    assert "'self'" in page.headers["content-security-policy"].split("style-src")[1]
+    from backend_stub.models import LiveAttempt, LiveChallenge
+
+    candidate = submitted(client)
+    cid = candidate["db_id"]
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        now = utcnow()
+        challenge = LiveChallenge(candidate_id=cid, digits="3729", expires_at=now, used_at=now)
+        session.add(challenge)
+        session.flush()
+        session.add(
+            LiveAttempt(
+                candidate_id=cid,
+                challenge_id=challenge.id,
+                video_key="",
+                verdict="fail",
+                reasons=[],
+                measurements={"face_distance": 0.41, "mouth_movement": 0.137},
+            )
+        )
+        session.commit()
+    evidence = console(client, "li").get(f"/office/candidates/{cid}").text
+    assert "<td>0.137</td>" in evidence  # 口型变化, as measured

@@ -41,7 +41,7 @@ def test_a_camera_photo_is_checked_fixed_and_submitted(
         assert "480×640" in problems
         app.wait_for(ids.PHOTO_PREVIEW)
         app.click(ids.PHOTO_FIX)
-        app.wait_for_text(ids.PHOTO_PROBLEMS, "都符合要求", timeout=90_000)
+        app.wait_for_text(ids.PHOTO_PROBLEMS, "符合全部要求", timeout=90_000)
         app.screenshot("02-fixed")
         app.click(ids.PHOTO_SUBMIT)
         assert "证件照已提交" in app.wait_for_text(ids.FORM_NOTICE, "证件照", timeout=90_000)

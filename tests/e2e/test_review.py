@@ -99,6 +99,9 @@ def test_reject_resubmit_approve_then_read_only(
     desk.fill("#reason-text", "照片背景有阴影")
     desk.check("#part-photo")
     desk.click("#reject")
+    assert "确认审核不通过" in desk.locator("#question").inner_text()
+    desk.screenshot(path=str(app.artifacts / "console-confirm.png"))
+    desk.click("#confirm")
     assert desk.locator("#status").inner_text() == "审核未通过"
     desk.screenshot(path=str(app.artifacts / "console-rejected.png"))
 
@@ -115,7 +118,7 @@ def test_reject_resubmit_approve_then_read_only(
         app.click(ids.PHOTO_PICK)
     chooser.value.set_files(str(raw))
     app.click(ids.PHOTO_FIX)
-    app.wait_for_text(ids.PHOTO_PROBLEMS, "都符合要求", timeout=90_000)
+    app.wait_for_text(ids.PHOTO_PROBLEMS, "符合全部要求", timeout=90_000)
     app.click(ids.PHOTO_SUBMIT)
     app.wait_for_text(ids.FORM_NOTICE, "证件照已提交", timeout=90_000)
     app.click(ids.PROFILE_SUBMIT_REVIEW)
@@ -123,6 +126,7 @@ def test_reject_resubmit_approve_then_read_only(
 
     desk.reload()
     desk.click("#approve")
+    desk.click("#confirm")
     assert desk.locator("#status").inner_text() == "审核通过"
 
     app.click(ids.PROFILE_REFRESH)
