@@ -64,9 +64,61 @@ def apply_theme(page: ft.Page) -> None:
     page.theme_mode = ft.ThemeMode.LIGHT
 
 
+# What the device keeps between sessions (browser storage in web mode, the app's private
+# preferences on a phone): the login and the order being paid.
+TOKEN_KEY = "zikao.token"
+ORDER_KEY = "zikao.order"
+
+
+class Kept:
+    """The login and the order being paid, kept on the device: a web session the server
+    no longer has (a tab reopened, a long switch to the wallet app) or a restarted phone
+    app continues where the candidate was, instead of at 登录."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.prefs = ft.SharedPreferences()
+        self.saved: dict[str, object] = {TOKEN_KEY: None, ORDER_KEY: None}
+
+    async def restore(self) -> None:
+        try:
+            token = await self.prefs.get(TOKEN_KEY)
+            order = await self.prefs.get(ORDER_KEY)
+        except Exception as exc:  # storage unavailable (private mode): start afresh
+            log.warning("device storage unavailable: %s", type(exc).__name__)
+            return
+        if not isinstance(token, str) or not token:
+            return
+        self.saved = {TOKEN_KEY: token, ORDER_KEY: order}
+        self.state.api.token = token
+        try:
+            self.state.candidate = await self.state.api.me()
+        except ApiError:  # expired or revoked (the router forgets it), or offline
+            self.state.candidate = None
+            return
+        if isinstance(order, int):
+            self.state.order_id = order
+
+    async def remember(self) -> None:
+        """Store what changed since the last call (nothing is written when nothing did)."""
+        wanted = {TOKEN_KEY: self.state.api.token, ORDER_KEY: self.state.order_id}
+        for key, value in wanted.items():
+            if value == self.saved.get(key):
+                continue
+            self.saved[key] = value
+            try:
+                if value is None:
+                    await self.prefs.remove(key)
+                else:
+                    await self.prefs.set(key, value)  # type: ignore[arg-type]
+            except Exception as exc:
+                log.warning("device storage unavailable: %s", type(exc).__name__)
+
+
 async def main(page: ft.Page) -> None:
     apply_theme(page)
     state = AppState()
+    kept = Kept(state)
     shown = 0  # how many screens were asked for: only the latest one is put on the page
 
     async def navigate(route: str) -> None:
@@ -104,7 +156,9 @@ async def main(page: ft.Page) -> None:
             if exc.status == 401:
                 state.candidate = None
                 state.api.token = None
+                state.order_id = None
                 state.notice = exc.message
+                await kept.remember()
                 await navigate(login.ROUTE)
                 return
             view = unavailable(route, exc.message)
@@ -122,6 +176,7 @@ async def main(page: ft.Page) -> None:
         page.views.extend([*below, view])
         state.route = route
         page.update()
+        await kept.remember()
         if callable(view.data):
             await view.data()  # the screen's effect, now that it is on the page
 
@@ -168,4 +223,5 @@ async def main(page: ft.Page) -> None:
     page.on_route_change = on_route_change
     page.on_view_pop = on_view_pop
     page.on_close = on_close
+    await kept.restore()
     await show(page.route)

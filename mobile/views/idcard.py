@@ -152,7 +152,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         fields = reading.confirmed_fields or {}
         number = str(fields.get("id_number") or "")
         shown = {**fields, "id_number": number[:4] + "*" * 10 + number[-4:] if number else ""}
-        lines = [f"{CARD_LABELS[k]}：{shown.get(k) or '—'}" for k in CARD_LABELS if k in shown]
+        lines = [f"{CARD_LABELS[k]}：{shown[k]}" for k in CARD_LABELS if shown.get(k)]
         body.controls = [
             semantic(
                 ids.IDCARD_CONFIRMED,

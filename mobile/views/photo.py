@@ -52,6 +52,7 @@ def labelled(identifier: str, caption: str, caption_id: str) -> ft.Semantics:
 
 def build(state: AppState, navigate: Navigate) -> ft.View:
     error = Banner(ids.FORM_ERROR)
+    notice = Banner(ids.FORM_NOTICE, error=False)
     problems = Banner(ids.PHOTO_PROBLEMS)
     spec_text = ft.Text("正在读取照片要求…", size=14, color=ft.Colors.BLUE_GREY_700)
     current: dict[str, Any] = {"photo": None, "spec": None}
@@ -165,6 +166,12 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         camera_box.update()
 
     async def load() -> None:
+        candidate = state.candidate
+        if candidate is not None and any(
+            s.key == "photo" and s.status == "done" for s in candidate.journey
+        ):
+            # Back on this screen with a photo on file: say so; a new one may replace it.
+            notice.show("您已提交证件照。如需更换，可重新拍摄或选择照片，检查通过后再次提交。")
         try:
             spec = rules.PROFILES[await state.api.photo_profile()]
         except (ApiError, KeyError) as exc:
@@ -208,6 +215,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         [
             step_indicator(4, 8, "证件照"),
             semantic(ids.PHOTO_SPEC, spec_text),
+            notice.control,
             results,
             error.control,
             camera_box,

@@ -111,7 +111,9 @@ def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft
     )
     if status == "none" and not identity_done:
         return None
-    lines = [ft.Text(f"资格审核：{review.get('message', '')}", size=15)]
+    message = str(review.get("message", ""))
+    heading = message if message.startswith("资格审核") else f"资格审核：{message}"
+    lines = [ft.Text(heading, size=15)]
     if review.get("reason"):
         lines.append(ft.Text(f"原因：{review['reason']}", size=15, weight=ft.FontWeight.BOLD))
     if review.get("parts"):

@@ -74,3 +74,21 @@ def test_a_dropped_connection_reconnects_and_the_journey_goes_on(
     assert app.text(ids.PROFILE_NAME) == "古丽"
     app.screenshot("after-drop")
     app.page.context.close()
+
+
+def test_a_new_session_on_the_same_device_continues_logged_in(
+    browser: Browser, servers: Servers
+) -> None:
+    """The server's session is gone (the tab reopened, a long time in the wallet app): the
+    login kept on the device brings the candidate back where they were, not to 登录."""
+    app = logged_in(browser, servers, servers.app_url, "reconnect-new-session")
+    app.page.evaluate("sessionStorage.clear()")  # Flet's session id: a new session
+    app.reload()
+    assert app.text(ids.PROFILE_NAME) == "古丽"
+    app.click(ids.LOGOUT)
+    app.wait_for(ids.LOGIN_SUBMIT)
+    app.page.evaluate("sessionStorage.clear()")
+    app.reload()
+    app.wait_for(ids.LOGIN_SUBMIT)  # logged out stays logged out
+    assert_no_crash(app)
+    app.page.context.close()
