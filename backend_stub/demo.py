@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend_stub.models import StudentRecord
-from verification.idcard.idnumber import make
+from rules.idnumber import make
 
 # 在籍 students known to the exam office: (准考证号, name, division, birth, order, district).
 DEMO_STUDENT_RECORDS = (

@@ -13,6 +13,7 @@ from typing import Any
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.tickets import room_and_seat
 from rules import beijing
+from rules.display import amount, masked_id
 
 # WenQuanYi Micro Hei: CJK and Latin in one TrueType font (Debian's fonts-wqy-microhei,
 # which the setup installs). The app's Droid Sans Fallback has no Latin digits.
@@ -20,13 +21,9 @@ FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 FONT = "cjk"
 
 
-def masked_id(number: str) -> str:
-    """The ID number as printed on documents: 6 leading and 4 trailing digits."""
-    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else "****"
-
-
 def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d} 元"
+    """Money as printed: `90.00 元`."""
+    return f"{amount(fen)} 元"
 
 
 def _font_file() -> Path:

@@ -91,6 +91,7 @@ PROFILE_GO_NEXT = "profile-go-next"
 PROFILE_REVIEW = "profile-review"
 PROFILE_SUBMIT_REVIEW = "profile-submit-review"
 PROFILE_REFRESH = "profile-refresh"
+PROFILE_REDO_MATERIALS = "profile-redo-materials"
 LOGOUT = "logout"
 
 

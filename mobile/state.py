@@ -266,11 +266,6 @@ def mismatch_notes(account_match: dict[str, bool]) -> list[str]:
     return notes
 
 
-def yuan(fen: int) -> str:
-    """Money as shown to candidates: ¥35.00."""
-    return f"¥{fen // 100}.{fen % 100:02d}"
-
-
 @dataclass
 class EnrollmentChoice:
     """报考: district → site, major, courses; the rules a phone can check before asking

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from verification.errors import InvalidIdNumber
-from verification.idcard import idnumber
+from rules import idnumber
+from rules.errors import InvalidIdNumber
 
 
 def _idnumber(args: argparse.Namespace) -> int:

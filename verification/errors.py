@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+from rules.errors import InvalidIdNumber, RuleError
 
-class VerificationError(Exception):
+__all__ = ["InvalidIdNumber", "RuleError"]
+
+
+class VerificationError(RuleError):
     """Base of every error the engine raises on purpose."""
 
     code = "verification_error"
     message = "核验失败，请稍后重试。"
-
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
-        if message is not None:
-            self.message = message
-        if code is not None:
-            self.code = code
-        super().__init__(self.message)
-
-
-class InvalidIdNumber(VerificationError):
-    """The text is not a valid resident ID number."""
-
-    code = "id_number_invalid"
-    message = "身份证号码无效。"
 
 
 class MissingDependency(VerificationError):

@@ -30,8 +30,8 @@ from backend_stub.schemas import (
     SessionOut,
 )
 from backend_stub.security import hash_password
-from verification.errors import InvalidIdNumber
-from verification.idcard import idnumber
+from rules import idnumber
+from rules.errors import InvalidIdNumber
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 

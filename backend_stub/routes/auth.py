@@ -19,7 +19,7 @@ from backend_stub.security import (
     needs_rehash,
     verify_password,
 )
-from verification.idcard import idnumber
+from rules import idnumber
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

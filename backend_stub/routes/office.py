@@ -22,7 +22,6 @@ from backend_stub import guards, review
 from backend_stub.abuse import PublicRequest
 from backend_stub.db import utcnow
 from backend_stub.deps import SecretDep, SessionDep, SettingsDep
-from backend_stub.documents import masked_id
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     AuditEntry,
@@ -40,6 +39,7 @@ from backend_stub.reference import EXAM_DISTRICTS
 from backend_stub.routes.liveness import status as liveness_status
 from backend_stub.security import dummy_hash, keyed_digest, token_digest, verify_password
 from rules import beijing
+from rules.display import masked_id
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 

@@ -33,6 +33,7 @@ from backend_stub.models import (
     StandardPhoto,
 )
 from backend_stub.security import token_digest
+from rules.display import masked_id
 
 router = APIRouter(tags=["orders"])
 
@@ -281,7 +282,7 @@ def download_document(token: str, request: Request, session: SessionDep) -> Resp
         image = request.app.state.media.read(photo.key) if photo else None
         settings = request.app.state.settings
         code = tickets.sign(
-            settings.DATA_DIR, tickets.facts(receipt, documents.masked_id(receipt["id_number"]))
+            settings.DATA_DIR, tickets.facts(receipt, masked_id(receipt["id_number"]))
         )
         pdf = documents.ticket_pdf(
             receipt,

@@ -16,6 +16,7 @@ from backend_stub import guards, orders
 from backend_stub.config import Settings
 from backend_stub.deps import PaymentsDep, SessionDep, SettingsDep
 from backend_stub.payments import NotificationRejected, SandboxProvider
+from rules.display import yuan
 
 log = logging.getLogger("zikao.payments")
 
@@ -82,10 +83,6 @@ def _sandbox(payments: PaymentsDep) -> SandboxProvider:
     return payments
 
 
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 @router.get("/sandbox/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
 def open_cashier(
     token: str, payments: PaymentsDep, settings: SettingsDep, via: str = ""
@@ -103,7 +100,7 @@ def open_cashier(
         "确认付款",
         f"<p>收款方：{html.escape(settings.PAYEE)}</p>"
         f"<p>商品：{html.escape(trade.subject)}</p>"
-        f"<div class='amount' id='amount'>￥{yuan(trade.amount_fen)}</div>"
+        f"<div class='amount' id='amount'>{yuan(trade.amount_fen)}</div>"
         f"<form method='post' action='/sandbox/pay/{html.escape(token)}{_via(via)}'>"
         "<button class='pay' name='action' value='pay' id='pay'>确认支付</button>"
         "<button class='decline' name='action' value='decline' id='decline'>取消支付</button>"
@@ -159,7 +156,7 @@ def submit_cashier(
     background.add_task(_deliver, request, headers, body)
     return _page(
         "支付成功",
-        f"<h2 id='result'>支付成功</h2><p>已支付 ￥{yuan(trade.amount_fen)}。"
+        f"<h2 id='result'>支付成功</h2><p>已支付 {yuan(trade.amount_fen)}。"
         f"请回到报名应用查看缴费结果。</p>{back}",
     )
 

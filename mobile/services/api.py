@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from rules.display import masked_id
+
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 # Idle connections are dropped well before the server drops them (backend_stub.__main__.
 # KEEP_ALIVE_S; reverse proxies keep them longer still): reusing one that the server is
@@ -65,7 +67,7 @@ class Candidate(BaseModel):
 
     @property
     def masked_id_number(self) -> str:
-        return self.id_number[:4] + "*" * 10 + self.id_number[-4:]
+        return masked_id(self.id_number)
 
 
 class Notice(BaseModel):

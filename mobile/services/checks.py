@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from verification.errors import InvalidIdNumber
-from verification.idcard import idnumber
+from rules import idnumber
+from rules.errors import InvalidIdNumber
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 

@@ -9,7 +9,7 @@ import flet as ft
 
 from mobile import ids
 from mobile.services.api import ApiError
-from mobile.state import AppState, EnrollmentChoice, yuan
+from mobile.state import AppState, EnrollmentChoice
 from mobile.views.common import (
     Banner,
     Navigate,
@@ -22,6 +22,7 @@ from mobile.views.common import (
     step_indicator,
 )
 from rules import beijing
+from rules.display import yuan
 
 ROUTE = "/enroll"
 

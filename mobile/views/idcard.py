@@ -21,6 +21,7 @@ from mobile.views.common import (
     semantic,
     step_indicator,
 )
+from rules.display import masked_id
 
 ROUTE = "/idcard"
 CARD_RATIO = 85.6 / 54.0
@@ -151,7 +152,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         """Back on this screen after confirming: what was confirmed, and the way on."""
         fields = reading.confirmed_fields or {}
         number = str(fields.get("id_number") or "")
-        shown = {**fields, "id_number": number[:4] + "*" * 10 + number[-4:] if number else ""}
+        shown = {**fields, "id_number": masked_id(number) if number else ""}
         lines = [f"{CARD_LABELS[k]}：{shown[k]}" for k in CARD_LABELS if shown.get(k)]
         body.controls = [
             semantic(

@@ -8,9 +8,10 @@ import flet as ft
 
 from mobile import ids
 from mobile.services.api import ApiError
-from mobile.state import AppState, yuan
+from mobile.state import AppState
 from mobile.views.common import Banner, Navigate, screen, semantic
 from rules import beijing
+from rules.display import yuan
 
 ROUTE = "/orders"
 

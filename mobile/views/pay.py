@@ -12,7 +12,7 @@ import flet as ft
 
 from mobile import ids
 from mobile.services.api import ApiError
-from mobile.state import AppState, countdown_label, yuan
+from mobile.state import AppState, countdown_label
 from mobile.views.common import (
     Banner,
     Navigate,
@@ -25,6 +25,7 @@ from mobile.views.common import (
     step_indicator,
 )
 from mobile.views.orders import DOCUMENTS, open_document
+from rules.display import yuan
 
 ROUTE = "/pay"
 POLL_SECONDS = 3

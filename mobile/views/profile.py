@@ -99,10 +99,13 @@ PART_NAMES = {
     "liveness": "人脸识别",
     "photo": "证件照",
     "profile": "报名信息",
+    "materials": "证明材料",
 }
 
 
-def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft.Control | None:
+def _review(
+    candidate: Candidate, submit_button: ft.Control, refresh: Any, redo_materials: Any
+) -> ft.Control | None:
     """资格审核 on 个人中心: where it stands, why it was rejected, 提交资格审核."""
     review = candidate.review
     status = candidate.review_status
@@ -132,6 +135,12 @@ def _review(candidate: Candidate, submit_button: ft.Control, refresh: Any) -> ft
             ),
         )
     ]
+    if status == "rejected" and "materials" in (review.get("parts") or []):
+        # Proof documents have no journey step: they are uploaded where the special
+        # major is chosen.
+        controls.append(
+            link_button(ids.PROFILE_REDO_MATERIALS, "去重新上传证明材料", redo_materials)
+        )
     if status in ("none", "rejected", "unlocked"):
         controls.append(submit_button)
     if status == "pending":
@@ -169,7 +178,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         await navigate(ROUTE)
 
     submit_button = primary_button(ids.PROFILE_SUBMIT_REVIEW, "提交资格审核", submit_review)
-    review_card = _review(candidate, submit_button, go(navigate, ROUTE))
+    review_card = _review(candidate, submit_button, go(navigate, ROUTE), go(navigate, "/enroll"))
     current = next((s for s in candidate.journey if s.status == "current"), None)
     next_step = f"下一步：{current.title}。{current.detail}" if current else "报名流程已全部完成。"
     # At 资格审核 the review card below says where things stand: no second box saying it.

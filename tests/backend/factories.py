@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from backend_stub.models import StudentRecord
-from verification.idcard.idnumber import make
+from rules.idnumber import make
 
 _seq = itertools.count(1)
 
@@ -87,7 +87,7 @@ def card_photo(
     """A phone photo of an ID card printed with this name and number (JPEG bytes)."""
     import random
 
-    from verification.idcard.idnumber import parse
+    from rules.idnumber import parse
     from verification.synth import idcard as synth
 
     rng = random.Random(seed)

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backend_stub.models import SmsCode
+from rules.idnumber import check_character, make
 from tests.backend.conftest import AppFactory
 from tests.backend.factories import (
     auth,
@@ -17,7 +18,6 @@ from tests.backend.factories import (
     sms_code,
     unique_phone,
 )
-from verification.idcard.idnumber import check_character, make
 
 
 def register(client: TestClient, body: dict) -> object:

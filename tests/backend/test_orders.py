@@ -230,7 +230,7 @@ def test_paying_by_qr_code(client: TestClient) -> None:
     assert dt.timedelta(minutes=2) < expires - utcnow() <= dt.timedelta(minutes=3)
     path = code_url.split("://", 1)[1].split("/", 1)[1]
     cashier = client.get("/" + path)
-    assert "新疆维吾尔自治区教育考试院" in cashier.text and "￥90.00" in cashier.text
+    assert "新疆维吾尔自治区教育考试院" in cashier.text and "¥90.00" in cashier.text
     assert "已失效" in client.get("/" + path).text  # a code is scanned once
     paid = client.post("/" + path, data={"action": "pay"})
     assert "支付成功" in paid.text

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from mobile import ids
+from rules.idnumber import make
 from tests.e2e.conftest import Servers
 from tests.e2e.flutter import FlutterPage
-from verification.idcard.idnumber import make
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def test_a_new_candidate_registers_with_an_sms_code_and_lands_in_profile(
     app.click(ids.REGISTER_SUBMIT)
 
     assert app.text(ids.PROFILE_NAME) == "买买提·艾力"
-    assert app.text(ids.PROFILE_ID_NUMBER) == id_number[:4] + "*" * 10 + id_number[-4:]
+    assert app.text(ids.PROFILE_ID_NUMBER) == id_number[:6] + "*" * 8 + id_number[-4:]
     assert "注册成功" in app.text(ids.FORM_NOTICE)
     assert "已完成" in app.text(ids.journey_step("account"))
     assert "进行中" in app.text(ids.journey_step("idcard"))

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Browser
 
 from mobile import ids
+from rules.idnumber import parse
 from tests.e2e.conftest import Servers, camera_browser, phone
 from tests.e2e.test_accounts import register_by_api, unique_id_number
-from verification.idcard.idnumber import parse
 from verification.synth import idcard as synth
 
 pytestmark = pytest.mark.e2e

@@ -102,7 +102,7 @@ def test_choose_confirm_pay_by_qr_and_download_the_receipt(
 
     cashier = app.page.context.new_page()
     cashier.goto(code_url)
-    assert "￥90.00" in cashier.locator("#amount").inner_text()
+    assert "¥90.00" in cashier.locator("#amount").inner_text()
     cashier.locator("#pay").click()
     assert "支付成功" in cashier.locator("#result").inner_text()
     cashier.close()
@@ -153,7 +153,7 @@ def test_pay_on_the_same_phone_and_come_back(app: FlutterPage, servers: Servers)
     cashier = opened.value
     cashier.wait_for_load_state()
     assert "via=h5" in cashier.url
-    assert "￥55.00" in cashier.locator("#amount").inner_text()
+    assert "¥55.00" in cashier.locator("#amount").inner_text()
     cashier.locator("#pay").click()
     assert "支付成功" in cashier.locator("#result").inner_text()
     back = cashier.locator("#back-to-app")

@@ -40,7 +40,7 @@ async def test_register_then_read_me_then_logout(api: ApiClient) -> None:
     assert api.token == session.token
     me = await api.me()
     assert me.name == body["name"]
-    assert me.masked_id_number == body["id_number"][:4] + "*" * 10 + body["id_number"][-4:]
+    assert me.masked_id_number == body["id_number"][:6] + "*" * 8 + body["id_number"][-4:]
     assert me.journey[0].status == "done"
     await api.logout()
     assert api.token is None

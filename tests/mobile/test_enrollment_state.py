@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mobile.state import EnrollmentChoice, countdown_label, yuan
+from mobile.state import EnrollmentChoice, countdown_label
+from rules.display import yuan
 
 CATALOG = {
     "card_fee_fen": 2000,

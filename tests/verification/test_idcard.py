@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rules import idnumber
 from verification.errors import BadImage, NotAnIdCard
-from verification.idcard import idnumber
 from verification.idcard.back import parse_back
 from verification.idcard.reader import read_card, read_front
 from verification.imageio import decode

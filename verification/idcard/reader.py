@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from rules import idnumber
 from verification.errors import NotAnIdCard
-from verification.idcard import idnumber, locate, quality
+from verification.idcard import locate, quality
 from verification.idcard.fields import ReadFields, looks_like_emblem_side, number_like, parse_front
 from verification.idcard.ocr import OcrEngine, TextLine, engine
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from verification.idcard import idnumber
+from rules import idnumber
 from verification.synth import fonts
 
 CARD_RATIO = 85.6 / 54.0

@@ -15,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
-from verification.errors import InvalidIdNumber
+from rules.display import masked_id
+from rules.errors import InvalidIdNumber
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -39,7 +40,7 @@ class IdNumber:
     @property
     def masked(self) -> str:
         """The number with its middle digits hidden, for display on documents."""
-        return self.number[:4] + "*" * 10 + self.number[-4:]
+        return masked_id(self.number)
 
 
 def check_character(body: str) -> str:
