@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from backend_stub.models import (
-    Candidate,
-    DocumentLink,
-    IdCardSubmission,
-    LiveAttempt,
-    Order,
-    StandardPhoto,
-)
+from backend_stub import review
+from backend_stub.domain.identity import completed, live_check_waits, review_status
+from backend_stub.models import Candidate
 from backend_stub.schemas import JourneyStep
+
+__all__ = ["STEPS", "completed", "journey"]
 
 STEPS: tuple[tuple[str, str], ...] = (
     ("account", "账号注册"),
@@ -36,66 +32,6 @@ _DETAILS = {
 }
 
 
-def completed(candidate: Candidate) -> set[str]:
-    """The steps this candidate has finished."""
-    done = {"account"}
-    session = object_session(candidate)
-    if session is not None and session.scalar(
-        select(IdCardSubmission.id)
-        .where(
-            IdCardSubmission.candidate_id == candidate.id,
-            IdCardSubmission.confirmed_at.is_not(None),
-        )
-        .limit(1)
-    ):
-        done.add("idcard")
-    # The candidate's part is done once a clip passed or waits for a person's decision.
-    if session is not None and session.scalar(
-        select(LiveAttempt.id)
-        .where(
-            LiveAttempt.candidate_id == candidate.id,
-            LiveAttempt.verdict.in_(("pass", "review")),
-        )
-        .limit(1)
-    ):
-        done.add("liveness")
-    if session is not None and session.scalar(
-        select(StandardPhoto.id).where(StandardPhoto.candidate_id == candidate.id).limit(1)
-    ):
-        done.add("photo")
-    if session is not None:
-        from backend_stub.review import status as review_status
-
-        if review_status(session, candidate.id) == "approved":
-            done.add("review")
-        statuses = set(
-            session.scalars(select(Order.status).where(Order.candidate_id == candidate.id))
-        )
-        if statuses & {"pending", "paid"}:
-            done.add("enrollment")
-        if "paid" in statuses:
-            done.add("payment")
-            if session.scalar(
-                select(DocumentLink.id)
-                .join(Order, Order.id == DocumentLink.order_id)
-                .where(Order.candidate_id == candidate.id, DocumentLink.used_at.is_not(None))
-                .limit(1)
-            ):
-                done.add("documents")
-    return done
-
-
-def _liveness_waits(candidate: Candidate) -> bool:
-    """The live check waits for a person: a clip in review, none passed."""
-    session = object_session(candidate)
-    if session is None:
-        return False
-    verdicts = set(
-        session.scalars(select(LiveAttempt.verdict).where(LiveAttempt.candidate_id == candidate.id))
-    )
-    return "review" in verdicts and "pass" not in verdicts
-
-
 def journey(candidate: Candidate) -> list[JourneyStep]:
     """Step statuses for `candidate`: "done", "waiting" (the candidate's part is done, a
     person at the exam office decides), "current" or "todo"."""
@@ -103,7 +39,7 @@ def journey(candidate: Candidate) -> list[JourneyStep]:
     steps: list[JourneyStep] = []
     current_given = False
     for key, title in STEPS:
-        if key == "liveness" and key in done and _liveness_waits(candidate):
+        if key == "liveness" and key in done and live_check_waits(candidate):
             steps.append(
                 JourneyStep(
                     key=key,
@@ -122,8 +58,6 @@ def journey(candidate: Candidate) -> list[JourneyStep]:
         detail = _DETAILS.get(key, "") if status == "current" else ""
         session = object_session(candidate)
         if key == "review" and key not in done and session is not None:
-            from backend_stub import review
-
-            detail = review.STATUS_TEXT[review.status(session, candidate.id)]
+            detail = review.STATUS_TEXT[review_status(session, candidate.id)]
         steps.append(JourneyStep(key=key, title=title, status=status, detail=detail))
     return steps

@@ -21,8 +21,8 @@ from backend_stub import review
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
+from backend_stub.domain.identity import IDENTITY_PARTS, completed
 from backend_stub.errors import ApiError
-from backend_stub.journey import completed
 from backend_stub.models import (
     Candidate,
     Course,
@@ -40,7 +40,8 @@ from backend_stub.payments import SUCCESS, Notification, PaymentProvider, TradeS
 
 log = logging.getLogger("zikao.orders")
 
-IDENTITY_STEPS = ("idcard", "liveness", "photo", "review")
+# What 报考 needs: the identity parts, and the exam office's approval.
+IDENTITY_STEPS = (*IDENTITY_PARTS, "review")
 STATUS_TEXT = {
     "pending": "待缴费",
     "paid": "已缴费",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend_stub.db import utcnow
+from backend_stub.domain import identity
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     AuditEntry,
@@ -54,8 +55,7 @@ def latest(session: Session, candidate_id: int) -> Review | None:
 
 
 def status(session: Session, candidate_id: int) -> str:
-    review = latest(session, candidate_id)
-    return review.status if review else "none"
+    return identity.review_status(session, candidate_id)
 
 
 def check_editable(session: Session, candidate: Candidate, part: str) -> None:
@@ -95,7 +95,7 @@ def _redone_since(session: Session, candidate_id: int, part: str, since: datetim
         query = select(LiveAttempt.id).where(
             LiveAttempt.candidate_id == candidate_id,
             LiveAttempt.created_at > since,
-            LiveAttempt.verdict.in_(("pass", "review")),
+            LiveAttempt.verdict.in_(identity.LIVE_DONE),
         )
     else:  # the profile has no history: the candidate says it is fixed
         return True
@@ -104,10 +104,7 @@ def _redone_since(session: Session, candidate_id: int, part: str, since: datetim
 
 def submit(session: Session, candidate: Candidate) -> Review:
     """提交审核: identity complete, nothing pending or approved, rejected parts redone."""
-    from backend_stub.journey import completed
-
-    done = completed(candidate)
-    missing = [p for p in ("idcard", "liveness", "photo") if p not in done]
+    missing = identity.missing_parts(candidate)
     if missing:
         raise ApiError(
             409,
@@ -137,13 +134,6 @@ def submit(session: Session, candidate: Candidate) -> Review:
     return new
 
 
-def identity_done(candidate: Candidate) -> bool:
-    """The candidate's own identity steps (ID card, live check, photo) are finished."""
-    from backend_stub.journey import completed
-
-    return {"idcard", "liveness", "photo"} <= completed(candidate)
-
-
 def state(session: Session, candidate: Candidate) -> dict[str, Any]:
     """What the candidate's app shows about the review."""
     review = latest(session, candidate.id)
@@ -154,11 +144,14 @@ def state(session: Session, candidate: Candidate) -> dict[str, Any]:
         if review.reason_text:
             reason = f"{reason}：{review.reason_text}" if reason else review.reason_text
     message = STATUS_TEXT[current]
-    if current == "none" and identity_done(candidate):
+    complete = identity.identity_complete(candidate)
+    if current == "none" and complete:
         message = "身份证识别、人脸识别和证件照已完成，请提交资格审核。"
     return {
         "status": current,
         "message": message,
+        # The candidate's own steps are done: 提交资格审核 can be offered.
+        "identity_complete": complete,
         "reason": reason,
         "parts": list(review.parts) if review and review.status == "rejected" else [],
         "decided_at": review.decided_at if review else None,

@@ -22,6 +22,7 @@ from backend_stub import guards, review
 from backend_stub.abuse import PublicRequest
 from backend_stub.db import utcnow
 from backend_stub.deps import SecretDep, SessionDep, SettingsDep
+from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     AuditEntry,
@@ -270,14 +271,7 @@ def read_candidate(
     review.audit(session, staff, "view", candidate.id)
     session.commit()
     current = review.latest(session, candidate.id)
-    card = session.scalar(
-        select(IdCardSubmission)
-        .where(
-            IdCardSubmission.candidate_id == candidate.id,
-            IdCardSubmission.confirmed_at.is_not(None),
-        )
-        .order_by(IdCardSubmission.id.desc())
-    )
+    card = latest_confirmed_card(session, candidate.id)
     photo = session.scalar(
         select(StandardPhoto)
         .where(StandardPhoto.candidate_id == candidate.id)

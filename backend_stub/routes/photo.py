@@ -5,12 +5,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from backend_stub import uploads
 from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, SettingsDep
+from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
-from backend_stub.models import IdCardSubmission, StandardPhoto
+from backend_stub.models import StandardPhoto
 from backend_stub.routes.idcard import read_upload
 from verification import photo
 from verification.errors import VerificationError
@@ -43,15 +43,7 @@ class PhotoOut(BaseModel):
 
 def _portrait(session: SessionDep, request: Request, candidate_id: int) -> bytes | None:
     """The confirmed ID card's portrait, the face the photo must match."""
-    submission = session.scalar(
-        select(IdCardSubmission)
-        .where(
-            IdCardSubmission.candidate_id == candidate_id,
-            IdCardSubmission.confirmed_at.is_not(None),
-        )
-        .order_by(IdCardSubmission.id.desc())
-        .limit(1)
-    )
+    submission = latest_confirmed_card(session, candidate_id)
     if submission is None or submission.portrait_key is None:
         return None
     return request.app.state.media.read(submission.portrait_key)

@@ -59,6 +59,6 @@ def test_materials_to_redo_lead_to_their_upload() -> None:
 def test_a_live_check_in_review_counts_as_the_candidates_part_done() -> None:
     # Nothing left to do for the candidate but to submit: no 去完成 button for the live
     # check that waits for a person, and 提交资格审核 is offered.
-    shown = built({"status": "none", "message": "请提交"}, DONE)
+    shown = built({"status": "none", "message": "请提交", "identity_complete": True}, DONE)
     assert ids.PROFILE_SUBMIT_REVIEW in shown
     assert ids.PROFILE_GO_NEXT not in shown
