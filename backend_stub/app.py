@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import verification
-from backend_stub import guards, logs, orders
+from backend_stub import guards, logs, office, orders
 from backend_stub import sms as sms_codes
 from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
@@ -30,7 +29,6 @@ from backend_stub.routes import (
     idcard,
     liveness,
     materials,
-    office,
     payments,
     photo,
     reference,
@@ -198,11 +196,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith("/office/") and isinstance(exc.detail, dict):
         # The console is pages: its refusals are pages too.
-        message = html.escape(str(exc.detail.get("message", "")))
-        return HTMLResponse(
-            f"<!doctype html><meta charset='utf-8'><p id='error'>{message}</p>"
-            "<p><a href='/office'>返回审核队列</a></p>",
+        return office.page(
+            "error.html",
+            title="无法完成",
             status_code=exc.status_code,
+            message=str(exc.detail.get("message", "")),
         )
     if isinstance(exc.detail, dict):
         body = exc.detail

@@ -67,7 +67,7 @@ def submitted(client: TestClient, district: str = "6501") -> dict[str, Any]:
 
 
 def csrf(page: str) -> str:
-    found = re.search(r"name='csrf' value='([^']+)'", page)
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found, "no form on the page"
     return found.group(1)
 
@@ -158,7 +158,7 @@ def test_reject_with_a_reason_resubmit_what_was_rejected_then_approve_and_lock(
     desk = console(client, "li")
     page = desk.get(f"/office/candidates/{cid}").text
     assert "身份证" in page and "证件照" in page and "人脸识别" in page
-    photo_url = re.search(r"src='(/office/candidates/\d+/media/photo/\d+)'", page)
+    photo_url = re.search(r'src="(/office/candidates/\d+/media/photo/\d+)"', page)
     assert photo_url and desk.get(photo_url.group(1)).content[:2] == b"\xff\xd8"
 
     missing = decide(desk, cid, action="reject", reason_code="photo_noncompliant")
@@ -244,7 +244,7 @@ def test_only_an_administrator_unlocks_and_says_why(client: TestClient) -> None:
 def csrf_of(desk: TestClient, candidate_id: int) -> str:
     """A reviewer's CSRF token (from any form on the page)."""
     found = re.search(
-        r"name='csrf' value='([^']+)'", desk.get(f"/office/candidates/{candidate_id}").text
+        r'name="csrf" value="([^"]+)"', desk.get(f"/office/candidates/{candidate_id}").text
     )
     return found.group(1) if found else "none"
 
@@ -375,7 +375,7 @@ def test_special_major_materials_are_reviewed_then_the_major_can_be_chosen(
     desk = console(client, "li")
     cid = submitted_id(client, candidate["id_number"])
     page = desk.get(f"/office/candidates/{cid}").text
-    link = re.search(r"href='(/office/candidates/\d+/media/material/\d+)'", page)
+    link = re.search(r'href="(/office/candidates/\d+/media/material/\d+)"', page)
     assert link and desk.get(link.group(1)).content.startswith(b"%PDF-")
     decide(desk, cid, action="approve")
     chosen = client.put("/api/enrollment", json=nursing, headers=headers)
@@ -404,7 +404,7 @@ def test_a_decision_is_asked_for_once_more_before_it_counts(client: TestClient) 
         f"/office/candidates/{cid}/decision", data={"csrf": csrf(page), "action": "approve"}
     )
     assert asked.status_code == 200
-    assert "确认审核通过" in asked.text and "id='confirm'" in asked.text
+    assert "确认审核通过" in asked.text and 'id="confirm"' in asked.text
     assert client.get("/api/review", headers=auth(candidate["token"])).json()["status"] == (
         "pending"
     )
@@ -447,3 +447,30 @@ def test_the_console_is_styled_and_shows_the_measured_mouth_movement(client: Tes
         session.commit()
     evidence = console(client, "li").get(f"/office/candidates/{cid}").text
     assert "<td>0.137</td>" in evidence  # 口型变化, as measured
+
+
+def test_the_queue_takes_the_same_queries_for_one_candidate_or_many(client: TestClient) -> None:
+    from sqlalchemy import event
+
+    add_staff(client, "li")
+    desk = console(client, "li")
+    engine = client.app.state.db.engine  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def counted() -> int:
+        statements.clear()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert desk.get("/office").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    submitted(client)
+    one = counted()
+    for _ in range(5):
+        submitted(client)
+    many = counted()
+    assert many == one, statements
+    assert desk.get("/office").text.count('class="candidate"') == 6

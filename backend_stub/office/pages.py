@@ -1,0 +1,452 @@
+"""The console's pages: the review queue, a candidate's evidence side by side, the
+evidence files, and the decisions (each asked for once more). Every view of evidence and
+every decision is written to the audit log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from backend_stub import review
+from backend_stub.db import utcnow
+from backend_stub.deps import SessionDep, SettingsDep
+from backend_stub.domain.identity import latest_confirmed_card
+from backend_stub.errors import ApiError
+from backend_stub.models import (
+    Candidate,
+    IdCardSubmission,
+    LiveAttempt,
+    LiveChallenge,
+    Material,
+    Review,
+    Staff,
+    StaffSession,
+    StandardPhoto,
+)
+from backend_stub.office.auth import StaffLogin, check_csrf, visible
+from backend_stub.office.render import STYLESHEET, page
+from backend_stub.reference import EXAM_DISTRICTS
+from backend_stub.routes.liveness import status as liveness_status
+from rules import beijing
+from rules.display import masked_id
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+STATUS_NAMES = {
+    "pending": "待审核",
+    "approved": "审核通过",
+    "rejected": "审核未通过",
+    "unlocked": "已解锁",
+}
+LIVE_NAMES = {"pass": "通过", "fail": "未通过", "review": "需人工确认"}
+CARD_FIELDS = (
+    ("name", "姓名"),
+    ("sex", "性别"),
+    ("ethnicity", "民族"),
+    ("birth", "出生"),
+    ("address", "住址"),
+    ("id_number", "公民身份号码"),
+)
+
+
+@router.get("/static/console.css")
+def read_stylesheet() -> Response:
+    """The console's stylesheet (no login needed: it holds no data)."""
+    return Response(
+        STYLESHEET.read_bytes(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def read_queue(
+    login: StaffLogin, session: SessionDep, status: str = "pending", district: str = ""
+) -> HTMLResponse:
+    """Submissions of the reviewer's districts, oldest first, filtered by status and
+    district: one query for the queue and one for its live-check verdicts."""
+    staff = login[0]
+    districts = list(EXAM_DISTRICTS) if staff.role == "admin" else staff.districts
+    chosen = [district] if district in districts else districts
+    latest = select(func.max(Review.id).label("id")).group_by(Review.candidate_id).subquery()
+    query = (
+        select(Review, Candidate)
+        .join(latest, latest.c.id == Review.id)
+        .join(Candidate, Candidate.id == Review.candidate_id)
+        .where(Candidate.exam_district.in_(chosen))
+        .order_by(Review.submitted_at)
+    )
+    if status:
+        query = query.where(Review.status == status)
+    found = session.execute(query).all()
+    verdicts: dict[int, list[str]] = defaultdict(list)
+    if found:
+        for candidate_id, verdict in session.execute(
+            select(LiveAttempt.candidate_id, LiveAttempt.verdict)
+            .where(LiveAttempt.candidate_id.in_([c.id for _r, c in found]))
+            .order_by(LiveAttempt.id)
+        ):
+            verdicts[candidate_id].append(LIVE_NAMES.get(verdict, verdict))
+    rows = [
+        {
+            "id": candidate.id,
+            "submitted": beijing.minutes(row.submitted_at),
+            "name": candidate.name,
+            "masked_id": masked_id(candidate.id_number),
+            "district": EXAM_DISTRICTS.get(candidate.exam_district, ""),
+            "live": "、".join(verdicts[candidate.id]),
+            "status": STATUS_NAMES.get(row.status, row.status),
+        }
+        for row, candidate in found
+    ]
+    return page(
+        "queue.html",
+        title="审核队列",
+        staff=staff,
+        rows=rows,
+        statuses=STATUS_NAMES,
+        status=status,
+        districts=[(d, EXAM_DISTRICTS.get(d, d)) for d in districts],
+        district=district,
+    )
+
+
+def media_link(candidate_id: int, kind: str, row_id: int) -> str:
+    return f"/office/candidates/{candidate_id}/media/{kind}/{row_id}"
+
+
+def _card(candidate: Candidate, card: IdCardSubmission | None) -> dict[str, Any] | None:
+    """What was read from the card against what the candidate confirmed, with flags."""
+    if card is None:
+        return None
+    read = card.result.get("fields", {})
+    confirmed = card.confirmed_fields or {}
+    uncertain = card.result.get("uncertain", [])
+
+    def shown(key: str, value: Any) -> str:
+        if key == "id_number" and value:
+            return masked_id(str(value))
+        return str(value or "—")
+
+    rows = []
+    for key, label in CARD_FIELDS:
+        flags = [] if read.get(key) == confirmed.get(key) else ["考生修改"]
+        flags += ["识别不确定"] if key in uncertain else []
+        rows.append(
+            {
+                "label": label,
+                "read": shown(key, read.get(key)),
+                "confirmed": shown(key, confirmed.get(key)),
+                "flags": flags,
+            }
+        )
+    mismatch = "、".join(
+        name
+        for name, ok in (
+            ("姓名", confirmed.get("name") == candidate.name),
+            ("身份证号", confirmed.get("id_number") == candidate.id_number),
+        )
+        if not ok
+    )
+    return {
+        "image": media_link(candidate.id, "card", card.id),
+        "portrait": media_link(candidate.id, "portrait", card.id) if card.portrait_key else "",
+        "rows": rows,
+        "mismatch": mismatch,
+        "warnings": [
+            w.get("message", "") for w in card.result.get("quality", {}).get("warnings", [])
+        ],
+    }
+
+
+def _attempt(candidate_id: int, attempt: LiveAttempt) -> dict[str, Any]:
+    m = attempt.measurements or {}
+    return {
+        "time": beijing.minutes(attempt.created_at),
+        "verdict": LIVE_NAMES.get(attempt.verdict, attempt.verdict),
+        "face_distance": m.get("face_distance", "—"),
+        "mouth_movement": m.get("mouth_movement", "—"),
+        "speech": m.get("speech_s", "—"),
+        "digits": m.get("digits_heard", "未识别"),
+        "reasons": "；".join(r.get("message", "") for r in attempt.reasons) or "—",
+        "video": media_link(candidate_id, "video", attempt.id) if attempt.video_key else "",
+    }
+
+
+@router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
+def read_candidate(
+    candidate_id: int, login: StaffLogin, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """The evidence side by side, and the decision forms. Every view is audited."""
+    staff, staff_login = login
+    candidate = visible(session, staff, candidate_id)
+    review.audit(session, staff, "view", candidate.id)
+    session.commit()
+    current = review.latest(session, candidate.id)
+    photo = session.scalar(
+        select(StandardPhoto)
+        .where(StandardPhoto.candidate_id == candidate.id)
+        .order_by(StandardPhoto.id.desc())
+    )
+    attempts = session.scalars(
+        select(LiveAttempt).where(LiveAttempt.candidate_id == candidate.id).order_by(LiveAttempt.id)
+    ).all()
+    materials = session.scalars(
+        select(Material).where(Material.candidate_id == candidate.id).order_by(Material.id)
+    ).all()
+    last_reason = ""
+    if current is not None and current.reason_code:
+        last_reason = f"{review.REASONS.get(current.reason_code, '')} {current.reason_text}"
+    return page(
+        "candidate.html",
+        title=f"考生资料：{candidate.name}",
+        staff=staff,
+        candidate=candidate,
+        masked_id=masked_id(candidate.id_number),
+        district=EXAM_DISTRICTS.get(candidate.exam_district, ""),
+        state=STATUS_NAMES.get(current.status, current.status) if current else "未提交",
+        last_reason=last_reason,
+        card=_card(candidate, latest_confirmed_card(session, candidate.id)),
+        photo=None
+        if photo is None
+        else {
+            "image": media_link(candidate.id, "photo", photo.id),
+            "verdict": "一致" if photo.face_verdict == "match" else "需人工比对",
+            "distance": "—" if photo.face_distance is None else photo.face_distance,
+        },
+        failures=sum(a.verdict == "fail" for a in attempts),
+        attempts=[_attempt(candidate.id, a) for a in attempts],
+        materials=[
+            {
+                "link": media_link(candidate.id, "material", m.id),
+                "text": f"{m.major_code} · {'PDF' if m.content_type == 'application/pdf' else '图片'}"
+                f" · {m.size // 1024} KB · {beijing.minutes(m.created_at)}",
+            }
+            for m in materials
+        ],
+        csrf=staff_login.csrf,
+        pending=current is not None and current.status == "pending",
+        on_site=liveness_status(session, candidate, settings.LIVE_MAX_FAILURES) == "on_site",
+        unlock=current is not None and current.status == "approved" and staff.role == "admin",
+        reasons=review.REASONS,
+        parts=review.PARTS,
+    )
+
+
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".pdf": "application/pdf",
+}
+
+
+@router.get("/candidates/{candidate_id}/media/{kind}/{row_id}")
+def read_media(
+    candidate_id: int,
+    kind: str,
+    row_id: int,
+    request: Request,
+    login: StaffLogin,
+    session: SessionDep,
+) -> Response:
+    """One piece of evidence from the private store (audited)."""
+    staff = login[0]
+    candidate = visible(session, staff, candidate_id)
+    key: str | None = None
+    if kind in ("card", "portrait"):
+        card = session.get(IdCardSubmission, row_id)
+        if card is not None and card.candidate_id == candidate.id:
+            key = card.front_key if kind == "card" else card.portrait_key
+    elif kind == "photo":
+        photo = session.get(StandardPhoto, row_id)
+        key = photo.key if photo is not None and photo.candidate_id == candidate.id else None
+    elif kind == "material":
+        material = session.get(Material, row_id)
+        key = (
+            material.key if material is not None and material.candidate_id == candidate.id else None
+        )
+    elif kind == "video":
+        attempt = session.get(LiveAttempt, row_id)
+        key = (
+            attempt.video_key
+            if attempt is not None and attempt.candidate_id == candidate.id
+            else None
+        )
+    if not key:
+        raise ApiError(404, "not_found", "没有这份材料。")
+    review.audit(session, staff, "view_media", candidate.id, f"{kind} {row_id}")
+    session.commit()
+    try:
+        data = request.app.state.media.read(key)
+    except (OSError, ValueError):
+        raise ApiError(404, "media_missing", "材料文件缺失。") from None
+    suffix = "." + key.rsplit(".", 1)[-1] if "." in key else ""
+    return Response(
+        data,
+        media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/candidates/{candidate_id}/decision")
+def decide(
+    candidate_id: int,
+    login: StaffLogin,
+    session: SessionDep,
+    settings: SettingsDep,
+    action: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+    reason_code: Annotated[str, Form()] = "",
+    reason_text: Annotated[str, Form(max_length=500)] = "",
+    parts: Annotated[list[str] | None, Form()] = None,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve, reject (reason + parts to redo), or record an on-site confirmation. Each
+    decision is asked for once more on a page of its own (the console runs no scripts)."""
+    staff, staff_login = login
+    check_csrf(staff_login, csrf)
+    candidate = visible(session, staff, candidate_id)
+    current = review.latest(session, candidate.id)
+    chosen = [p for p in (parts or []) if p in review.PARTS]
+    # What makes the decision possible is checked before it is asked for again.
+    if action == "on_site":
+        # Only for a candidate the app sent on site: three failed live checks, none
+        # passed or waiting for review.
+        if liveness_status(session, candidate, settings.LIVE_MAX_FAILURES) != "on_site":
+            raise ApiError(
+                409, "on_site_not_due", "该考生未达到现场确认的条件（在线人脸识别3次未通过）。"
+            )
+    elif action in ("approve", "reject"):
+        if current is None or current.status != "pending":
+            raise ApiError(409, "not_pending", "该考生没有待审核的提交。")
+        if action == "reject" and (reason_code not in review.REASONS or not chosen):
+            raise ApiError(422, "reason_required", "请选择不通过的原因和需要重新提交的项目。")
+    else:
+        raise ApiError(422, "unknown_action", "未知的操作。")
+    if confirm != "yes":
+        fields = {"action": action, "reason_code": reason_code, "reason_text": reason_text}
+        return _confirm_page(
+            staff,
+            staff_login,
+            candidate,
+            f"/office/candidates/{candidate.id}/decision",
+            [*fields.items(), *(("parts", p) for p in chosen)],
+            _question(action, reason_code, chosen),
+        )
+    if action == "on_site":
+        _confirm_on_site(session, candidate)
+        review.audit(session, staff, "on_site", candidate.id)
+        session.commit()
+        return RedirectResponse(f"/office/candidates/{candidate.id}", status_code=303)
+    assert current is not None
+    detail = ""
+    if action == "approve":
+        current.status = "approved"
+    else:
+        current.status, current.reason_code = "rejected", reason_code
+        current.reason_text, current.parts = reason_text.strip(), chosen
+        detail = f"{reason_code}: {','.join(chosen)}"
+    current.decided_at, current.staff_id = utcnow(), staff.id
+    review.audit(session, staff, action, candidate.id, detail)
+    session.commit()
+    return RedirectResponse(f"/office/candidates/{candidate.id}", status_code=303)
+
+
+QUESTIONS = {
+    "approve": "确认审核通过？通过后考生的身份信息将被锁定，考生即可报考。",
+    "reject": "确认审核不通过？",
+    "on_site": "确认该考生已持身份证到报名点现场核验本人身份？人脸识别将记为通过。",
+    "unlock": "确认解锁该考生已审核通过的资料？考生修改后须重新提交审核。",
+}
+
+
+def _question(action: str, reason_code: str, parts: list[str]) -> str:
+    question = QUESTIONS.get(action, "确认执行该操作？")
+    if action == "reject":
+        redo = "、".join(review.PARTS.get(p, p) for p in parts) or "（未选择）"
+        question += f"原因：{review.REASONS.get(reason_code, '（未选择）')}；需重新提交：{redo}。"
+    return question
+
+
+def _confirm_page(
+    staff: Staff,
+    staff_login: StaffSession,
+    candidate: Candidate,
+    action_url: str,
+    fields: list[tuple[str, str]],
+    question: str,
+) -> HTMLResponse:
+    """The decision once more, with 确认 and 返回: a slip of the mouse decides nothing."""
+    return page(
+        "confirm.html",
+        title="请确认",
+        staff=staff,
+        candidate=candidate,
+        masked_id=masked_id(candidate.id_number),
+        question=question,
+        action_url=action_url,
+        fields=fields,
+        csrf=staff_login.csrf,
+    )
+
+
+def _confirm_on_site(session: SessionDep, candidate: Candidate) -> None:
+    """现场确认完成: the candidate was checked in person; the live check counts as passed."""
+    now = utcnow()
+    challenge = LiveChallenge(
+        candidate_id=candidate.id, digits="", created_at=now, expires_at=now, used_at=now
+    )
+    session.add(challenge)
+    session.flush()
+    session.add(
+        LiveAttempt(
+            candidate_id=candidate.id,
+            challenge_id=challenge.id,
+            video_key="",
+            verdict="pass",
+            reasons=[{"code": "on_site", "message": "已到报名点现场确认身份。"}],
+            measurements={"on_site": True},
+        )
+    )
+
+
+@router.post("/candidates/{candidate_id}/unlock")
+def unlock(
+    candidate_id: int,
+    login: StaffLogin,
+    session: SessionDep,
+    reason: Annotated[str, Form(min_length=2, max_length=500)],
+    csrf: Annotated[str, Form()],
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """An administrator reopens an approved candidate's data, with a recorded reason
+    (asked for once more, like every decision)."""
+    staff, staff_login = login
+    check_csrf(staff_login, csrf)
+    if staff.role != "admin":
+        review.audit(session, staff, "denied", candidate_id, "unlock")
+        session.commit()
+        raise ApiError(403, "admin_only", "只有管理员可以解锁。")
+    candidate = visible(session, staff, candidate_id)
+    current = review.latest(session, candidate.id)
+    if current is None or current.status != "approved":
+        raise ApiError(409, "not_approved", "只能解锁已审核通过的资料。")
+    if confirm != "yes":
+        return _confirm_page(
+            staff,
+            staff_login,
+            candidate,
+            f"/office/candidates/{candidate.id}/unlock",
+            [("reason", reason)],
+            QUESTIONS["unlock"] + f"原因：{reason.strip()}",
+        )
+    current.status = "unlocked"
+    review.audit(session, staff, "unlock", candidate.id, reason.strip())
+    session.commit()
+    return RedirectResponse(f"/office/candidates/{candidate.id}", status_code=303)
