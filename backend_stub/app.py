@@ -17,7 +17,8 @@ from backend_stub import guards, logs, office, orders
 from backend_stub import sms as sms_codes
 from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
-from backend_stub.errors import FIELD_LABELS
+from backend_stub.domain.errors import DomainError
+from backend_stub.errors import FIELD_LABELS, ApiError
 from backend_stub.middleware import BodyLimit, ConcurrencyLimit, Limit, SecurityHeaders
 from backend_stub.payments import PaymentProvider, SandboxProvider
 from backend_stub.routes import (
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.add_middleware(BodyLimit, limits=body_limits(settings), default=DEFAULT_BODY_LIMIT)
     app.add_middleware(SecurityHeaders, skip_csp=("/docs", "/redoc"))
     app.add_exception_handler(office.LoginRequired, _to_office_login)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -211,6 +213,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         body = {"code": f"http_{exc.status_code}", "message": "请求无法处理，请稍后重试。"}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    """A rule's refusal, with the status errors.STATUS gives its code."""
+    assert isinstance(exc, DomainError)
+    return await _http_error(request, ApiError.from_domain(exc))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -21,8 +21,8 @@ from backend_stub import review
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
+from backend_stub.domain.errors import DomainError
 from backend_stub.domain.identity import IDENTITY_PARTS, completed
-from backend_stub.errors import ApiError
 from backend_stub.models import (
     Candidate,
     Course,
@@ -54,9 +54,9 @@ CARD_FEE_CODE = "card_fee"
 def check_window(exam: ExamSession) -> None:
     now = utcnow()
     if now < exam.opens_at:
-        raise ApiError(409, "window_not_open", f"{exam.name}报考尚未开始，请在报名时间内报考。")
+        raise DomainError("window_not_open", f"{exam.name}报考尚未开始，请在报名时间内报考。")
     if now >= exam.closes_at:
-        raise ApiError(409, "window_closed", f"{exam.name}报考已截止。")
+        raise DomainError("window_closed", f"{exam.name}报考已截止。")
 
 
 def check_identity(candidate: Candidate) -> None:
@@ -69,8 +69,7 @@ def check_identity(candidate: Candidate) -> None:
             "photo": "证件照",
             "review": "资格审核（待考试机构审核通过）",
         }
-        raise ApiError(
-            409,
+        raise DomainError(
             "identity_incomplete",
             f"请先完成{'、'.join(names[m] for m in missing)}，再报考。",
             steps=missing,
@@ -89,21 +88,20 @@ def check_selection(
     """Apply the 报考 rules; returns the site, major and courses (in exam order)."""
     site = session.get(ExamSite, site_id)
     if site is None or site.session_id != exam.id:
-        raise ApiError(422, "site_unknown", "请选择本次考试的考点。")
+        raise DomainError("site_unknown", "请选择本次考试的考点。")
     major = session.scalar(
         select(Major).where(Major.session_id == exam.id, Major.code == major_code)
     )
     if major is None:
-        raise ApiError(422, "major_unknown", "请选择本次开考的专业。")
+        raise DomainError("major_unknown", "请选择本次开考的专业。")
     if major.special and not review.materials_approved(session, candidate.id, major.code):
-        raise ApiError(
-            409,
+        raise DomainError(
             "major_needs_materials",
             f"{major.name}专业须上传证明材料并经考试机构审核通过后才能报考。",
         )
     codes = list(dict.fromkeys(course_codes))
     if not codes:
-        raise ApiError(422, "no_courses", "请至少选择一门课程。")
+        raise DomainError("no_courses", "请至少选择一门课程。")
     offered = {
         c.code: c
         for c in session.scalars(
@@ -114,8 +112,7 @@ def check_selection(
     }
     unknown = [c for c in codes if c not in offered]
     if unknown:
-        raise ApiError(
-            422,
+        raise DomainError(
             "course_not_in_major",
             f"课程 {'、'.join(unknown)} 不属于{major.name}专业的开考课程。",
             courses=unknown,
@@ -125,8 +122,7 @@ def check_selection(
     for course in courses:
         other = taken.get((course.exam_date, course.slot))
         if other is not None:
-            raise ApiError(
-                409,
+            raise DomainError(
                 "slot_conflict",
                 f"{other.name}和{course.name}同在{course.exam_date:%m月%d日}"
                 f"{SLOT_TEXT[course.slot][:2]}考试，只能选其中一门。",
@@ -145,8 +141,7 @@ def check_selection(
                     Course.session_id == exam.id, Course.code == course.theory_code
                 )
             )
-            raise ApiError(
-                409,
+            raise DomainError(
                 "theory_not_passed",
                 f"{course.name}须在{theory or course.theory_code}（{course.theory_code}）"
                 "考试合格后才能报考。",
@@ -182,15 +177,15 @@ def place_order(
         )
     )
     if enrollment is None:
-        raise ApiError(409, "enrollment_missing", "请先选择考点、专业和课程。")
+        raise DomainError("enrollment_missing", "请先选择考点、专业和课程。")
     existing = active_order(session, candidate.id, exam.id)
     if existing is not None:
-        raise ApiError(
-            409, "order_exists", "本次考试已有订单，请在“我的订单”中查看。", order_id=existing.id
+        raise DomainError(
+            "order_exists", "本次考试已有订单，请在“我的订单”中查看。", order_id=existing.id
         )
     full = session.get(ExamSite, enrollment.site_id)
     if full is not None and full.reserved >= full.capacity:  # most refusals at peak: say it early
-        raise ApiError(409, "site_full", f"{full.name}座位已满，请选择其他考点。")
+        raise DomainError("site_full", f"{full.name}座位已满，请选择其他考点。")
     major = session.get(Major, enrollment.major_id)
     assert major is not None
     site, major, courses = check_selection(
@@ -227,7 +222,7 @@ def place_order(
     ).rowcount
     if seat != 1:
         session.rollback()
-        raise ApiError(409, "site_full", f"{site.name}座位已满，请选择其他考点。")
+        raise DomainError("site_full", f"{site.name}座位已满，请选择其他考点。")
     order = Order(
         out_trade_no=new_trade_no(),
         candidate_id=candidate.id,
@@ -247,8 +242,7 @@ def place_order(
     except IntegrityError:  # a second confirm raced this one: its order stands, not ours
         session.rollback()
         existing = active_order(session, candidate.id, exam.id)
-        raise ApiError(
-            409,
+        raise DomainError(
             "order_exists",
             "本次考试已有订单，请在“我的订单”中查看。",
             order_id=existing.id if existing else None,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend_stub.db import utcnow
 from backend_stub.domain import identity
-from backend_stub.errors import ApiError
+from backend_stub.domain.errors import DomainError
 from backend_stub.models import (
     AuditEntry,
     Candidate,
@@ -64,15 +64,14 @@ def check_editable(session: Session, candidate: Candidate, part: str) -> None:
     if review is None or review.status == "unlocked":
         return
     if review.status == "approved":
-        raise ApiError(
-            409, "identity_locked", "资格审核已通过，身份信息已锁定；如需修改，请联系考试机构。"
+        raise DomainError(
+            "identity_locked", "资格审核已通过，身份信息已锁定；如需修改，请联系考试机构。"
         )
     if review.status == "pending":
-        raise ApiError(409, "review_pending", "资料正在审核中，暂不能修改。")
+        raise DomainError("review_pending", "资料正在审核中，暂不能修改。")
     if part not in review.parts:
         redo = "、".join(PARTS[p] for p in review.parts) or "无"
-        raise ApiError(
-            409,
+        raise DomainError(
             "part_not_rejected",
             f"审核未通过的项目是：{redo}；{PARTS[part]}无需修改。",
         )
@@ -106,15 +105,14 @@ def submit(session: Session, candidate: Candidate) -> Review:
     """提交审核: identity complete, nothing pending or approved, rejected parts redone."""
     missing = identity.missing_parts(candidate)
     if missing:
-        raise ApiError(
-            409,
+        raise DomainError(
             "identity_incomplete",
             f"请先完成{'、'.join(PARTS[m] for m in missing)}，再提交审核。",
             steps=missing,
         )
     review = latest(session, candidate.id)
     if review is not None and review.status in ("pending", "approved"):
-        raise ApiError(409, f"review_{review.status}", STATUS_TEXT[review.status])
+        raise DomainError(f"review_{review.status}", STATUS_TEXT[review.status])
     if review is not None and review.status == "rejected" and review.decided_at:
         stale = [
             p
@@ -122,8 +120,7 @@ def submit(session: Session, candidate: Candidate) -> Review:
             if not _redone_since(session, candidate.id, p, review.decided_at)
         ]
         if stale:
-            raise ApiError(
-                409,
+            raise DomainError(
                 "rejected_parts_unchanged",
                 f"请先重新完成：{'、'.join(PARTS[p] for p in stale)}，再提交审核。",
                 parts=stale,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend_stub import guards
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
-from backend_stub.errors import ApiError
+from backend_stub.domain.errors import DomainError
 from backend_stub.models import SmsCode, SmsOutbox
 from backend_stub.security import keyed_digest, new_sms_code, same_digest
 
@@ -46,16 +46,15 @@ def code_digest(secret: bytes, phone: str, code: str) -> str:
     return keyed_digest(secret, "sms", phone, code)
 
 
-def _too_frequent(wait: float) -> ApiError:
-    return ApiError(
-        429,
+def _too_frequent(wait: float) -> DomainError:
+    return DomainError(
         "sms_too_frequent",
         f"验证码发送过于频繁，请{int(wait) + 1}秒后再试。",
         retry_after=int(wait) + 1,
     )
 
 
-DAILY_LIMIT = ApiError(429, "sms_daily_limit", "该手机号今日获取验证码次数已达上限，请明天再试。")
+DAILY_LIMIT = DomainError("sms_daily_limit", "该手机号今日获取验证码次数已达上限，请明天再试。")
 
 
 def issue_code(
@@ -119,12 +118,10 @@ def consume_code(
         .limit(1)
     )
     if record is None:
-        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。", fields=FIELD)
+        raise DomainError("sms_code_missing", "请先获取短信验证码。", fields=FIELD)
     if record.expires_at <= now:
-        raise ApiError(400, "sms_code_expired", "短信验证码已过期，请重新获取。", fields=FIELD)
-    exhausted = ApiError(
-        400, "sms_code_exhausted", "验证码错误次数过多，请重新获取。", fields=FIELD
-    )
+        raise DomainError("sms_code_expired", "短信验证码已过期，请重新获取。", fields=FIELD)
+    exhausted = DomainError("sms_code_exhausted", "验证码错误次数过多，请重新获取。", fields=FIELD)
     taken = session.execute(
         update(SmsCode)
         .where(
@@ -142,7 +139,7 @@ def consume_code(
         left = settings.SMS_MAX_GUESSES - guesses
         if left <= 0:
             raise exhausted
-        raise ApiError(400, "sms_code_wrong", f"短信验证码不正确，还可尝试{left}次。", fields=FIELD)
+        raise DomainError("sms_code_wrong", f"短信验证码不正确，还可尝试{left}次。", fields=FIELD)
     used = session.execute(
         update(SmsCode)
         .where(SmsCode.id == record.id, SmsCode.used_at.is_(None))
@@ -150,7 +147,7 @@ def consume_code(
     ).rowcount
     if used != 1:  # the same code, sent twice at once: only one request gets it
         session.rollback()
-        raise ApiError(400, "sms_code_missing", "请先获取短信验证码。", fields=FIELD)
+        raise DomainError("sms_code_missing", "请先获取短信验证码。", fields=FIELD)
 
 
 def purge_outbox(session: Session, settings: Settings) -> None:

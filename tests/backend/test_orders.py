@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from backend_stub import catalog, orders, tickets
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
+from backend_stub.domain.errors import DomainError
 from backend_stub.models import (
     Candidate,
     Enrollment,
@@ -534,7 +535,7 @@ def test_1000_candidates_racing_for_the_last_50_seats_get_exactly_50(
             exam = session.get(ExamSession, exam_id)
             try:
                 orders.place_order(session, candidate, exam, settings)
-            except orders.ApiError as exc:
+            except DomainError as exc:
                 return exc.code
             return "ok"
 
