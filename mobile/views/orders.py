@@ -111,8 +111,18 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             f"项目：{courses}",
             f"金额：{yuan(order['total_fen'])}",
         ]
-        if order["status"] == "pending":
-            lines.append(f"请于 {beijing.minutes(order['expires_at'])}(北京时间)前缴费")
+        deadline = (
+            [
+                semantic(
+                    ids.order_action(order_id, "deadline"),
+                    ft.Text(
+                        f"请于 {beijing.minutes(order['expires_at'])}(北京时间)前缴费", size=15
+                    ),
+                )
+            ]
+            if order["status"] == "pending"
+            else []
+        )
         return semantic(
             ids.order_card(order_id),
             ft.Card(
@@ -132,6 +142,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                                 alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
                             ),
                             *[ft.Text(line, size=15) for line in lines],
+                            *deadline,
                             ft.Row(buttons, wrap=True, spacing=8, run_spacing=8),
                         ],
                         spacing=6,

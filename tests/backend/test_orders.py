@@ -433,6 +433,9 @@ def test_documents_of_a_paid_order(client: TestClient) -> None:
             assert len(images) == 2, "the standard photo and the check code are on the ticket"
             ticket_images = [image.data for image in images]
         assert client.get(path).json()["code"] == "link_invalid"  # once
+    # Downloaded: the journey's last step is done, not left 进行中.
+    steps = client.get("/api/me", headers=auth(token)).json()["journey"]
+    assert {s["key"]: s["status"] for s in steps}["documents"] == "done"
     masked = id_number[:6] + "********" + id_number[-4:]
     for text in texts.values():
         assert masked in text and id_number not in text

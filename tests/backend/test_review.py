@@ -128,6 +128,16 @@ def test_submitting_needs_the_identity_steps(client: TestClient) -> None:
     token = make_candidate(client)["token"]
     response = client.post("/api/review", headers=auth(token))
     assert response.status_code == 409 and response.json()["code"] == "identity_incomplete"
+    state = client.get("/api/me", headers=auth(token)).json()["review"]
+    assert state["identity_complete"] is False and "完成身份证识别" in state["message"]
+
+
+def test_a_complete_identity_is_asked_to_submit_not_to_complete(client: TestClient) -> None:
+    candidate = make_candidate(client)
+    verify_identity(client, candidate["id_number"], review=None)
+    state = client.get("/api/me", headers=auth(candidate["token"])).json()["review"]
+    assert state["identity_complete"] is True
+    assert state["message"] == "身份证识别、人脸识别和证件照已完成，请提交资格审核。"
 
 
 def test_reviewers_see_only_their_districts(client: TestClient) -> None:

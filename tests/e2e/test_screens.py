@@ -62,6 +62,12 @@ def test_every_screen_at_phone_sizes(
         # 报考 → the order's 缴费 screen.
         app.open("/enroll")
         app.wait_for_text(ids.ENROLL_SESSION, "2027年4月")
+        # 考区 starts at the 报名地州 the candidate registered with (喀什地区): its sites
+        # are the ones offered.
+        app.click(ids.ENROLL_SITE)
+        kashgar = app.page.get_by_role("button", name="喀什大学考点", exact=False).last
+        kashgar.wait_for(state="visible", timeout=10_000)
+        app.page.keyboard.press("Escape")
         app.choose(ids.ENROLL_DISTRICT, "乌鲁木齐市")
         app.choose(ids.ENROLL_SITE, "新疆大学考点(天山区，余", exact=False)
         app.choose(ids.ENROLL_MAJOR, "080901 计算机科学与技术(本科)")
@@ -73,5 +79,7 @@ def test_every_screen_at_phone_sizes(
         app.page.wait_for_timeout(1200)
         app.screenshot("pay")
         shot(app, "/orders", ids.ORDERS_LIST)
+        deadline = app.page.locator('[flt-semantics-identifier$="-deadline"]').first
+        assert "(北京时间)前缴费" in deadline.inner_text()
     finally:
         context.close()

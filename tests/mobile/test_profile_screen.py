@@ -56,6 +56,12 @@ def test_materials_to_redo_lead_to_their_upload() -> None:
     assert ids.PROFILE_REDO_MATERIALS not in built({**rejected, "parts": ["photo"]}, DONE)
 
 
+def test_at_review_only_the_review_card_says_where_things_stand() -> None:
+    journey = [*DONE, JourneyStep(key="review", title="资格审核", status="current")]
+    shown = built({"status": "pending", "message": "审核中", "identity_complete": True}, journey)
+    assert ids.PROFILE_REVIEW in shown and ids.PROFILE_NEXT_STEP not in shown
+
+
 def test_a_live_check_in_review_counts_as_the_candidates_part_done() -> None:
     # Nothing left to do for the candidate but to submit: no 去完成 button for the live
     # check that waits for a person, and 提交资格审核 is offered.
