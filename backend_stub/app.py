@@ -43,6 +43,7 @@ from backend_stub.security import load_secret
 from backend_stub.sms import OutboxSender, SmsSender
 from backend_stub.storage import MediaStore
 from backend_stub.verify import Verifier
+from verification.errors import VerificationError
 
 log = logging.getLogger("zikao.backend")
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.add_middleware(SecurityHeaders, skip_csp=("/docs", "/redoc"))
     app.add_exception_handler(office.LoginRequired, _to_office_login)
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(VerificationError, _verification_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -219,6 +221,13 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     """A rule's refusal, with the status errors.STATUS gives its code."""
     assert isinstance(exc, DomainError)
     return await _http_error(request, ApiError.from_domain(exc))
+
+
+async def _verification_error(request: Request, exc: Exception) -> Response:
+    """The engine refused an upload (unreadable, not a card, no face …): its code and
+    message as they are."""
+    assert isinstance(exc, VerificationError)
+    return await _http_error(request, ApiError(422, exc.code, exc.message))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

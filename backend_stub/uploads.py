@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from fastapi import Request
+from fastapi import Request, UploadFile
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,28 @@ MAX_PDF_PAGES = 50
 MAX_IMAGE_PIXELS = 40_000_000
 # Names that make a PDF act when it is opened: scripts, launched programs, attachments.
 _ACTIVE_PDF = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+
+
+async def read_limited(
+    upload: UploadFile, limit: int, *, too_large: tuple[str, str], empty: tuple[str, str]
+) -> bytes:
+    """The whole file of an upload, refusing more than `limit` bytes without reading them
+    all (the body as a whole is limited while it streams: middleware.BodyLimit)."""
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, *too_large)
+    if not data:
+        raise ApiError(422, *empty)
+    return data
+
+
+async def read_image(upload: UploadFile, limit: int) -> bytes:
+    return await read_limited(
+        upload,
+        limit,
+        too_large=("image_too_large", f"图片超过{limit // (1024 * 1024)}MB，请压缩后重新上传。"),
+        empty=("image_empty", "没有收到图片，请重新拍摄。"),
+    )
 
 
 def store(

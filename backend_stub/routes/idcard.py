@@ -12,22 +12,9 @@ from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, IdCardSubmission
 from backend_stub.routes.accounts import parse_id_number
 from backend_stub.schemas import CardFieldsIn, IdCardOut
-from verification.errors import VerificationError
 from verification.idcard.reader import read_card
 
 router = APIRouter(prefix="/api/idcard", tags=["idcard"])
-
-
-async def read_upload(upload: UploadFile, limit: int) -> bytes:
-    """The whole upload, refusing more than `limit` bytes without reading them all."""
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(
-            413, "image_too_large", f"图片超过{limit // (1024 * 1024)}MB，请压缩后重新上传。"
-        )
-    if not data:
-        raise ApiError(422, "image_empty", "没有收到图片，请重新拍摄。")
-    return data
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -86,12 +73,11 @@ async def upload_idcard(
     back: Annotated[UploadFile | None, File(description="国徽面照片，可选")] = None,
 ) -> IdCardOut:
     """Read a photo of the ID card; the image is kept privately with what was read."""
-    front_bytes = await read_upload(front, settings.MAX_IMAGE_BYTES)
-    back_bytes = await read_upload(back, settings.MAX_IMAGE_BYTES) if back is not None else None
-    try:
-        result, portrait = await request.app.state.verifier.run(read_card, front_bytes, back_bytes)
-    except VerificationError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+    front_bytes = await uploads.read_image(front, settings.MAX_IMAGE_BYTES)
+    back_bytes = (
+        await uploads.read_image(back, settings.MAX_IMAGE_BYTES) if back is not None else None
+    )
+    result, portrait = await request.app.state.verifier.run(read_card, front_bytes, back_bytes)
     refused = [w for w in result["quality"]["warnings"] if w["severity"] == "refuse"]
     if refused:
         raise ApiError(422, refused[0]["code"], refused[0]["message"], quality=result["quality"])

@@ -147,19 +147,6 @@ def issue_challenge(
     )
 
 
-async def read_video(upload: UploadFile, limit: int) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(
-            413,
-            "video_too_large",
-            f"视频超过{limit // (1024 * 1024)}MB，请录制 3-6 秒的短视频。",
-        )
-    if not data:
-        raise ApiError(422, "video_empty", "没有收到视频，请重新录制。")
-    return data
-
-
 @router.post("/{challenge_id}/video", response_model=AttemptOut, status_code=201)
 async def upload_video(
     challenge_id: int,
@@ -173,7 +160,16 @@ async def upload_video(
     challenge = session.get(LiveChallenge, challenge_id)
     if challenge is None or challenge.candidate_id != candidate.id:
         raise ApiError(404, "challenge_not_found", "找不到这组数字，请重新获取。")
-    data = await read_video(video, settings.LIVE_MAX_VIDEO_BYTES)
+    limit = settings.LIVE_MAX_VIDEO_BYTES
+    data = await uploads.read_limited(
+        video,
+        limit,
+        too_large=(
+            "video_too_large",
+            f"视频超过{limit // (1024 * 1024)}MB，请录制 3-6 秒的短视频。",
+        ),
+        empty=("video_empty", "没有收到视频，请重新录制。"),
+    )
     now = utcnow()
     if challenge.used_at is not None:
         raise ApiError(409, "challenge_used", liveness.REASONS["challenge_used"])

@@ -61,11 +61,12 @@ async def upload_material(
     if major is None or not major.special:
         raise ApiError(422, "major_not_special", "该专业无需上传证明材料。")
     limit = settings.MATERIAL_MAX_BYTES
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, "material_too_large", f"证明材料不能超过{limit // (1024 * 1024)}MB。")
-    if not data:
-        raise ApiError(422, "material_empty", "没有收到文件，请重新选择。")
+    data = await uploads.read_limited(
+        file,
+        limit,
+        too_large=("material_too_large", f"证明材料不能超过{limit // (1024 * 1024)}MB。"),
+        empty=("material_empty", "没有收到文件，请重新选择。"),
+    )
     content_type, suffix = _kind(data)
     CHECKS[content_type](data)
     stored = session.scalar(

@@ -11,9 +11,7 @@ from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, Setti
 from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
 from backend_stub.models import StandardPhoto
-from backend_stub.routes.idcard import read_upload
 from verification import photo
-from verification.errors import VerificationError
 
 router = APIRouter(prefix="/api/photo", tags=["photo"])
 
@@ -50,10 +48,7 @@ def _portrait(session: SessionDep, request: Request, candidate_id: int) -> bytes
 
 
 async def _run(request: Request, fn: Any, *args: Any) -> Any:
-    try:
-        return await request.app.state.verifier.run(fn, *args)
-    except VerificationError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+    return await request.app.state.verifier.run(fn, *args)
 
 
 class PhotoSpecOut(BaseModel):
@@ -76,7 +71,7 @@ async def check_photo(
     settings: SettingsDep,
 ) -> PhotoCheckOut:
     """Every rule of the profile, and the face compared with the ID card's portrait."""
-    data = await read_upload(file, settings.MAX_IMAGE_BYTES)
+    data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
     result = await _run(
         request,
         photo.review,
@@ -98,7 +93,7 @@ async def fix_photo(
     replace_background: Annotated[bool, Form()] = False,
 ) -> PhotoFixOut:
     """一键修正: crop, resize, 300 dpi and file size (and the background when asked and allowed)."""
-    data = await read_upload(file, settings.MAX_IMAGE_BYTES)
+    data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
     result = await _run(
         request, photo.fix_to_dict, data, settings.PHOTO_PROFILE, replace_background
     )
@@ -118,7 +113,7 @@ async def submit_photo(
     settings: SettingsDep,
 ) -> PhotoOut:
     """Accept the photo when it passes every rule and its face is the ID card's."""
-    data = await read_upload(file, settings.MAX_IMAGE_BYTES)
+    data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
     portrait = _portrait(session, request, candidate.id)
     if portrait is None:
         raise ApiError(409, "idcard_required", "请先完成身份证识别，证件照需要与身份证照片比对。")
