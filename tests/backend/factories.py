@@ -226,3 +226,43 @@ def proof_pdf(text: str = "Nurse licence") -> bytes:
     pdf.set_font("helvetica", size=14)
     pdf.cell(text=text)
     return bytes(pdf.output())
+
+
+def add_live_attempt(
+    client: TestClient,
+    candidate_id: int,
+    verdict: str = "fail",
+    measurements: dict[str, Any] | None = None,
+) -> None:
+    """A live-check attempt as the API leaves one behind (its clip is not needed)."""
+    from backend_stub.db import utcnow
+    from backend_stub.models import LiveAttempt, LiveChallenge
+
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        now = utcnow()
+        challenge = LiveChallenge(
+            candidate_id=candidate_id, digits="3729", expires_at=now, used_at=now
+        )
+        session.add(challenge)
+        session.flush()
+        session.add(
+            LiveAttempt(
+                candidate_id=candidate_id,
+                challenge_id=challenge.id,
+                video_key="",
+                verdict=verdict,
+                reasons=[],
+                measurements=measurements or {},
+            )
+        )
+        session.commit()
+
+
+def read_card(client: TestClient, token: str, *, name: str, id_number: str) -> dict[str, Any]:
+    """Upload a photo of a card printed with this name and number; returns the reading."""
+    front = card_photo(name=name, id_number=id_number)
+    response = client.post(
+        "/api/idcard", files={"front": ("c.jpg", front, "image/jpeg")}, headers=auth(token)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -31,10 +31,13 @@ from backend_stub.models import (
 from backend_stub.security import hash_password
 from tests.backend.conftest import AppFactory, real_budgets
 from tests.backend.factories import (
+    add_live_attempt,
     auth,
+    confirmable_fields,
     make_candidate,
     make_student_record,
     proof_pdf,
+    read_card,
     sms_code,
     unique_id_number,
     unique_phone,
@@ -478,15 +481,10 @@ def test_digits_cannot_be_asked_for_without_end(make_client: AppFactory) -> None
 def test_card_confirmation_refuses_crafted_names_and_a_second_confirmation(
     make_client: AppFactory,
 ) -> None:
-    from tests.backend.factories import card_photo, confirmable_fields
-
     client = make_client(VERIFY_WORKERS=0)
     candidate = make_candidate(client, name="李明")
     token = candidate["token"]
-    front = card_photo(name="李明", id_number=candidate["id_number"])
-    reading = client.post(
-        "/api/idcard", files={"front": ("c.jpg", front, "image/jpeg")}, headers=auth(token)
-    ).json()
+    reading = read_card(client, token, name="李明", id_number=candidate["id_number"])
     fields = confirmable_fields(reading["result"])
     url = f"/api/idcard/{reading['id']}/confirm"
     for crafted in (
@@ -510,15 +508,10 @@ def test_card_confirmation_refuses_crafted_names_and_a_second_confirmation(
 
 
 def test_use_card_name_takes_the_name_read_from_the_card(make_client: AppFactory) -> None:
-    from tests.backend.factories import card_photo, confirmable_fields
-
     client = make_client(VERIFY_WORKERS=0)
     candidate = make_candidate(client, name="李敏")  # typed wrong at registration
     token = candidate["token"]
-    front = card_photo(name="李明", id_number=candidate["id_number"])
-    reading = client.post(
-        "/api/idcard", files={"front": ("c.jpg", front, "image/jpeg")}, headers=auth(token)
-    ).json()
+    reading = read_card(client, token, name="李明", id_number=candidate["id_number"])
     fields = confirmable_fields(reading["result"])
     assert fields["name"] == "李明"
     confirmed = client.post(
@@ -534,8 +527,7 @@ def test_use_card_name_takes_the_name_read_from_the_card(make_client: AppFactory
 
 
 def test_on_site_confirmation_needs_three_failed_live_checks(make_client: AppFactory) -> None:
-    from backend_stub.db import utcnow
-    from backend_stub.models import LiveAttempt, LiveChallenge, Staff, StaffSession
+    from backend_stub.models import LiveAttempt, Staff, StaffSession
     from tests.backend.test_review import PASSWORD, console
 
     client = make_client()
@@ -556,21 +548,7 @@ def test_on_site_confirmation_needs_three_failed_live_checks(make_client: AppFac
         cid = session.scalar(
             select(Candidate.id).where(Candidate.id_number == candidate["id_number"])
         )
-        now = utcnow()
-        challenge = LiveChallenge(candidate_id=cid, digits="3729", expires_at=now, used_at=now)
-        session.add(challenge)
-        session.flush()
-        session.add(
-            LiveAttempt(
-                candidate_id=cid,
-                challenge_id=challenge.id,
-                video_key="",
-                verdict="fail",
-                reasons=[],
-                measurements={},
-            )
-        )
-        session.commit()
+    add_live_attempt(client, cid)
     desk = console(client, "li")
     with app.state.db.sessionmaker() as session:
         token = session.scalar(select(StaffSession.csrf))

@@ -12,11 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend_stub import catalog
-from backend_stub.db import utcnow
 from backend_stub.models import AuditEntry, Candidate, Staff
 from backend_stub.security import hash_password
 from tests.backend.conftest import AppFactory
-from tests.backend.factories import auth, make_candidate, proof_pdf, verify_identity
+from tests.backend.factories import (
+    add_live_attempt,
+    auth,
+    make_candidate,
+    proof_pdf,
+    verify_identity,
+)
 
 PASSWORD = "审核密码-2026-long"
 
@@ -260,8 +265,6 @@ def csrf_of(desk: TestClient, candidate_id: int) -> str:
 
 
 def test_on_site_confirmation_unlocks_the_journey_after_three_failures(client: TestClient) -> None:
-    from backend_stub.models import LiveAttempt, LiveChallenge
-
     add_staff(client, "li")
     candidate = make_candidate(client)
     token = candidate["token"]
@@ -269,22 +272,8 @@ def test_on_site_confirmation_unlocks_the_journey_after_three_failures(client: T
         cid = session.scalar(
             select(Candidate.id).where(Candidate.id_number == candidate["id_number"])
         )
-        for _ in range(3):
-            now = utcnow()
-            challenge = LiveChallenge(candidate_id=cid, digits="3729", expires_at=now, used_at=now)
-            session.add(challenge)
-            session.flush()
-            session.add(
-                LiveAttempt(
-                    candidate_id=cid,
-                    challenge_id=challenge.id,
-                    video_key="",
-                    verdict="fail",
-                    reasons=[],
-                    measurements={},
-                )
-            )
-        session.commit()
+    for _ in range(3):
+        add_live_attempt(client, cid)
     assert client.get("/api/liveness", headers=auth(token)).json()["status"] == "on_site"
     desk = console(client, "li")
     page = desk.get(f"/office/candidates/{cid}").text
@@ -435,26 +424,9 @@ def test_the_console_is_styled_and_shows_the_measured_mouth_movement(client: Tes
     page = console(client, "li").get("/office")
     assert "/office/static/console.css" in page.text
     assert "'self'" in page.headers["content-security-policy"].split("style-src")[1]
-    from backend_stub.models import LiveAttempt, LiveChallenge
-
     candidate = submitted(client)
     cid = candidate["db_id"]
-    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
-        now = utcnow()
-        challenge = LiveChallenge(candidate_id=cid, digits="3729", expires_at=now, used_at=now)
-        session.add(challenge)
-        session.flush()
-        session.add(
-            LiveAttempt(
-                candidate_id=cid,
-                challenge_id=challenge.id,
-                video_key="",
-                verdict="fail",
-                reasons=[],
-                measurements={"face_distance": 0.41, "mouth_movement": 0.137},
-            )
-        )
-        session.commit()
+    add_live_attempt(client, cid, measurements={"face_distance": 0.41, "mouth_movement": 0.137})
     evidence = console(client, "li").get(f"/office/candidates/{cid}").text
     assert "<td>0.137</td>" in evidence  # 口型变化, as measured
 

@@ -24,6 +24,16 @@ def unique_id_number() -> str:
     )
 
 
+# The drop-downs of an ordinary registration (a graduate in 乌鲁木齐市).
+URUMQI_GRADUATE = {
+    ids.EXAM_DISTRICT: "乌鲁木齐市",
+    ids.ETHNICITY: "汉族",
+    ids.POLITICAL_STATUS: "群众",
+    ids.EDUCATION: "本科",
+    ids.OCCUPATION: "专业技术人员",
+}
+
+
 def unique_phone() -> str:
     return f"137{dt.datetime.now():%H%M%S}{next(_seq):02d}"
 
@@ -156,13 +166,7 @@ def test_a_taken_id_number_is_refused(app: FlutterPage, servers: Servers) -> Non
         id_number=id_number,
         password="secret123",
         hukou=0,
-        choices={
-            ids.EXAM_DISTRICT: "乌鲁木齐市",
-            ids.ETHNICITY: "汉族",
-            ids.POLITICAL_STATUS: "群众",
-            ids.EDUCATION: "本科",
-            ids.OCCUPATION: "专业技术人员",
-        },
+        choices=URUMQI_GRADUATE,
     )
     app.click(ids.REGISTER_SUBMIT)
     message = app.wait_for_text(ids.FORM_ERROR, "该身份证号已注册")
@@ -181,13 +185,7 @@ def test_a_wrong_sms_code_is_marked_at_its_field(app: FlutterPage, servers: Serv
         id_number=unique_id_number(),
         password="secret123",
         hukou=0,
-        choices={
-            ids.EXAM_DISTRICT: "乌鲁木齐市",
-            ids.ETHNICITY: "汉族",
-            ids.POLITICAL_STATUS: "群众",
-            ids.EDUCATION: "本科",
-            ids.OCCUPATION: "专业技术人员",
-        },
+        choices=URUMQI_GRADUATE,
     )
     app.fill(ids.SMS_CODE, "000000")
     app.click(ids.REGISTER_SUBMIT)
