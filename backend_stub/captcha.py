@@ -14,11 +14,12 @@ import random
 import secrets
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.models import Captcha
 from backend_stub.security import keyed_digest, same_digest, token_digest
 
@@ -33,7 +34,7 @@ def new_answer() -> str:
 
 
 @cache
-def _font():  # type: ignore[no-untyped-def]
+def _font() -> Any:
     from PIL import ImageFont
 
     try:
@@ -91,11 +92,12 @@ def solve(session: Session, key: bytes, token: str, answer: str) -> bool:
     """True if `answer` is this live captcha's; the captcha is spent either way."""
     now = utcnow()
     digest = token_digest(token)
-    spent = session.execute(
+    spent = changed(
+        session,
         update(Captcha)
         .where(Captcha.token_hash == digest, Captcha.used_at.is_(None), Captcha.expires_at > now)
-        .values(used_at=now)
-    ).rowcount
+        .values(used_at=now),
+    )
     session.commit()
     if spent != 1:
         return False

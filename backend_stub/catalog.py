@@ -22,6 +22,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ class Plan:
 
     sites: list[dict[str, object]] = field(default_factory=list)
     majors: dict[str, dict[str, object]] = field(default_factory=dict)
-    courses: dict[str, dict[str, object]] = field(default_factory=dict)
+    courses: dict[str, dict[str, Any]] = field(default_factory=dict)
     offers: set[tuple[str, str]] = field(default_factory=set)  # (major code, course code)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Requests handled at once (the rest queue in front, see middleware.ConcurrencyLimit) and the
 # connections kept for them: more connections than requests, so a request that holds one
@@ -23,6 +24,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def changed(session: Session, statement: Update | Delete) -> int:
+    """Run a conditional UPDATE or DELETE; how many rows it changed (1 means this request
+    won the race the condition describes)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -33,7 +42,7 @@ def make_engine(url: str) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")

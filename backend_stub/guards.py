@@ -19,21 +19,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.models import LoginGuard, RateCounter
 
 
-def _insert(session: Session, model: type):  # type: ignore[no-untyped-def]
-    """INSERT … ON CONFLICT for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+def _insert(session: Session, model: type) -> Any:
+    """INSERT … ON CONFLICT for the session's database (both dialects spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def hit(session: Session, key: str, *, window_s: int, now: float | None = None) -> int:
@@ -95,15 +95,16 @@ class LoginGuards:
             .values(key=key, failures=0, updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        taken = session.execute(
+        taken = changed(
+            session,
             update(LoginGuard)
             .where(
                 LoginGuard.key == key,
                 LoginGuard.failures < self.max_failures,
                 (LoginGuard.locked_until.is_(None)) | (LoginGuard.locked_until <= now),
             )
-            .values(failures=LoginGuard.failures + 1, locked_until=None, updated_at=now)
-        ).rowcount
+            .values(failures=LoginGuard.failures + 1, locked_until=None, updated_at=now),
+        )
         session.commit()
         if taken == 1:
             return None

@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend_stub import review
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.config import Settings
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.domain.errors import DomainError
 from backend_stub.domain.identity import IDENTITY_PARTS, completed
 from backend_stub.models import (
@@ -196,7 +197,7 @@ def place_order(
         major_code=major.code,
         course_codes=enrollment.course_codes,
     )
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "code": c.code,
             "name": c.name,
@@ -215,11 +216,12 @@ def place_order(
         )
     now = utcnow()
     session.commit()  # end any read; the seat UPDATE below opens the write transaction
-    seat = session.execute(
+    seat = changed(
+        session,
         update(ExamSite)
         .where(ExamSite.id == site.id, ExamSite.reserved < ExamSite.capacity)
-        .values(reserved=ExamSite.reserved + 1)
-    ).rowcount
+        .values(reserved=ExamSite.reserved + 1),
+    )
     if seat != 1:
         session.rollback()
         raise DomainError("site_full", f"{site.name}座位已满，请选择其他考点。")
@@ -267,11 +269,12 @@ def close_order(session: Session, order: Order, provider: PaymentProvider, statu
     if settle(session, provider, order, provider.close(order.out_trade_no)):
         return order
     session.commit()
-    closed = session.execute(
+    closed = changed(
+        session,
         update(Order)
         .where(Order.id == order.id, Order.status == "pending")
-        .values(status=status, active_key=None, closed_at=utcnow())
-    ).rowcount
+        .values(status=status, active_key=None, closed_at=utcnow()),
+    )
     if closed == 1:
         _release_seat(session, order.site_id)
     session.commit()
@@ -355,11 +358,12 @@ def record_payment(
         detail = "amount_mismatch"
     else:
         now = utcnow()
-        paid = session.execute(
+        paid = changed(
+            session,
             update(Order)
             .where(Order.id == order.id, Order.status == "pending")
-            .values(status="paid", paid_at=now, transaction_id=transaction_id)
-        ).rowcount
+            .values(status="paid", paid_at=now, transaction_id=transaction_id),
+        )
         if paid == 1:
             outcome = "applied"
             _finish_paid_order(session, order.id)

@@ -22,7 +22,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend_stub.db import Database, utcnow
+from backend_stub.db import Database, changed, utcnow
 from backend_stub.models import SandboxTrade
 from backend_stub.security import load_ed25519_key
 
@@ -175,7 +175,8 @@ class SandboxProvider:
         """Open the cashier for a code: only the first scan of a live code gets it."""
         now = utcnow()
         with self.db.sessionmaker() as session:
-            opened = session.execute(
+            opened = changed(
+                session,
                 update(SandboxTrade)
                 .where(
                     SandboxTrade.token == token,
@@ -183,8 +184,8 @@ class SandboxProvider:
                     SandboxTrade.scanned_at.is_(None),
                     SandboxTrade.expires_at > now,
                 )
-                .values(scanned_at=now)
-            ).rowcount
+                .values(scanned_at=now),
+            )
             session.commit()
         return self.trade(token) if opened == 1 else None
 
@@ -194,15 +195,16 @@ class SandboxProvider:
         transaction_id = "SBX" + now.strftime("%Y%m%d") + secrets.token_hex(8).upper()
         with self.db.sessionmaker() as session:
             try:
-                paid = session.execute(
+                paid = changed(
+                    session,
                     update(SandboxTrade)
                     .where(
                         SandboxTrade.token == token,
                         SandboxTrade.status == WAITING,
                         SandboxTrade.expires_at > now,
                     )
-                    .values(status=SUCCESS, paid_at=now, transaction_id=transaction_id)
-                ).rowcount
+                    .values(status=SUCCESS, paid_at=now, transaction_id=transaction_id),
+                )
                 session.commit()
             except IntegrityError:  # another code of the same order was paid: no charge
                 session.rollback()

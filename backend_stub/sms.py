@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend_stub import guards
 from backend_stub.config import Settings
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.domain.errors import DomainError
 from backend_stub.models import SmsCode, SmsOutbox
 from backend_stub.security import keyed_digest, new_sms_code, same_digest
@@ -122,15 +122,16 @@ def consume_code(
     if record.expires_at <= now:
         raise DomainError("sms_code_expired", "短信验证码已过期，请重新获取。", fields=FIELD)
     exhausted = DomainError("sms_code_exhausted", "验证码错误次数过多，请重新获取。", fields=FIELD)
-    taken = session.execute(
+    taken = changed(
+        session,
         update(SmsCode)
         .where(
             SmsCode.id == record.id,
             SmsCode.used_at.is_(None),
             SmsCode.guesses < settings.SMS_MAX_GUESSES,
         )
-        .values(guesses=SmsCode.guesses + 1)
-    ).rowcount
+        .values(guesses=SmsCode.guesses + 1),
+    )
     session.commit()
     if taken != 1:
         raise exhausted
@@ -140,11 +141,12 @@ def consume_code(
         if left <= 0:
             raise exhausted
         raise DomainError("sms_code_wrong", f"短信验证码不正确，还可尝试{left}次。", fields=FIELD)
-    used = session.execute(
+    used = changed(
+        session,
         update(SmsCode)
         .where(SmsCode.id == record.id, SmsCode.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
+        .values(used_at=now),
+    )
     if used != 1:  # the same code, sent twice at once: only one request gets it
         session.rollback()
         raise DomainError("sms_code_missing", "请先获取短信验证码。", fields=FIELD)

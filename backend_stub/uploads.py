@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from backend_stub.config import Settings
+from backend_stub.db import changed
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate
 
@@ -54,14 +55,15 @@ def store(
 ) -> str:
     """Count `data` against the candidate's quota (one conditional UPDATE, so parallel
     uploads cannot overrun it), then save it; returns the media key."""
-    taken = session.execute(
+    taken = changed(
+        session,
         update(Candidate)
         .where(
             Candidate.id == candidate_id,
             Candidate.media_bytes + len(data) <= settings.MEDIA_QUOTA_BYTES,
         )
-        .values(media_bytes=Candidate.media_bytes + len(data))
-    ).rowcount
+        .values(media_bytes=Candidate.media_bytes + len(data)),
+    )
     session.commit()
     if taken != 1:
         raise ApiError(
@@ -87,7 +89,7 @@ def check_pdf(data: bytes) -> None:
             raise ValueError("page count")
         for page in reader.pages:
             _ = page.mediabox
-        root = reader.trailer["/Root"]
+        root = reader.root_object
         # An /OpenAction that is a destination ([page /FitH]) only sets the view; one
         # that is an action dictionary runs something.
         opener = root.get("/OpenAction")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select, update
 
 from backend_stub import guards, uploads
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.deps import CurrentCandidate, EditableLiveness, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, LiveAttempt, LiveChallenge
@@ -179,11 +179,12 @@ async def upload_video(
     if state != "todo":
         raise ApiError(409, f"liveness_{state}", STATUS_TEXT[state])
     # Claim the digits atomically: two uploads racing for one challenge get one analysis.
-    claimed = session.execute(
+    claimed = changed(
+        session,
         update(LiveChallenge)
         .where(LiveChallenge.id == challenge.id, LiveChallenge.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
+        .values(used_at=now),
+    )
     session.commit()
     if claimed != 1:
         raise ApiError(409, "challenge_used", liveness.REASONS["challenge_used"])
@@ -208,14 +209,15 @@ async def upload_video(
             .where(LiveChallenge.id == challenge.id)
             .values(bad_uploads=LiveChallenge.bad_uploads + 1)
         )
-        released = session.execute(
+        released = changed(
+            session,
             update(LiveChallenge)
             .where(
                 LiveChallenge.id == challenge.id,
                 LiveChallenge.bad_uploads < settings.LIVE_MAX_BAD_UPLOADS,
             )
-            .values(used_at=None)
-        ).rowcount
+            .values(used_at=None),
+        )
         session.commit()
         if released != 1:
             raise ApiError(

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from backend_stub import documents, orders, tickets
-from backend_stub.db import utcnow
+from backend_stub.db import changed, utcnow
 from backend_stub.deps import (
     CurrentCandidate,
     CurrentExam,
@@ -260,11 +260,12 @@ def download_document(token: str, request: Request, session: SessionDep) -> Resp
     )
     if link is None or link.expires_at <= now:
         raise ApiError(404, "link_invalid", "下载链接已失效，请在应用中重新下载。")
-    used = session.execute(
+    used = changed(
+        session,
         update(DocumentLink)
         .where(DocumentLink.id == link.id, DocumentLink.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
+        .values(used_at=now),
+    )
     session.commit()
     if used != 1:
         raise ApiError(404, "link_invalid", "下载链接已失效，请在应用中重新下载。")
