@@ -36,6 +36,20 @@ def course_label(course: dict[str, Any]) -> str:
     )
 
 
+def fee_rules(catalog: dict[str, Any], *, new_student: bool) -> str:
+    """The fees as the exam office set them (the catalog's numbers, not the app's)."""
+    fees = sorted({c["fee_fen"] for m in catalog["majors"] for c in m.get("courses", [])})
+    text = ""
+    if len(fees) == 1:
+        text = f"每门课程报考费{yuan(fees[0])}。"
+    elif fees:
+        text = f"每门课程报考费{yuan(fees[0])}至{yuan(fees[-1])}。"
+    card = catalog.get("card_fee_fen", 0)
+    if new_student and card:
+        text += f"新生首次报考另收考籍证工本费{yuan(card)}。"
+    return text
+
+
 def build(state: AppState, navigate: Navigate) -> ft.View:
     error = Banner(ids.FORM_ERROR)
     heading = ft.Text("正在加载考试计划…", size=15, color=ft.Colors.BLUE_GREY_700)
@@ -274,7 +288,8 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             materials,
             semantic(ids.ENROLL_COURSES, courses),
             ft.Text(
-                "同一时间段只能报考一门课程；实践课程须在对应理论课程合格后报考。每门课程报考费35元，新生首次报考另收考籍证工本费20元。",
+                "同一时间段只能报考一门课程；实践课程须在对应理论课程合格后报考。"
+                + fee_rules(catalog, new_student=choice.new_student),
                 size=13,
                 color=ft.Colors.BLUE_GREY_600,
             ),

@@ -87,3 +87,16 @@ def test_the_countdown_says_when_the_code_expired() -> None:
     assert countdown_label(179.2) == "请在 03:00 内扫码支付"
     assert countdown_label(61) == "请在 01:01 内扫码支付"
     assert "已过期" in countdown_label(0)
+
+
+def test_the_fee_rules_come_from_the_catalog() -> None:
+    from mobile.views.enroll import fee_rules
+
+    catalog = {
+        "majors": [{"courses": [{"fee_fen": 4000}, {"fee_fen": 4000}]}],
+        "card_fee_fen": 1500,
+    }
+    assert fee_rules(catalog, new_student=True) == (
+        "每门课程报考费¥40.00。新生首次报考另收考籍证工本费¥15.00。"
+    )
+    assert fee_rules(catalog, new_student=False) == "每门课程报考费¥40.00。"
