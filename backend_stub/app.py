@@ -17,6 +17,7 @@ from backend_stub import guards, logs, office, orders
 from backend_stub import sms as sms_codes
 from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
+from backend_stub.domain import settlement
 from backend_stub.domain.errors import DomainError
 from backend_stub.errors import FIELD_LABELS, ApiError
 from backend_stub.middleware import BodyLimit, ConcurrencyLimit, Limit, SecurityHeaders
@@ -182,7 +183,7 @@ async def _sweep(app: FastAPI) -> None:
 def sweep_once(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     with app.state.db.sessionmaker() as session:
-        settled = orders.reconcile_open(session, app.state.payments)
+        settled = settlement.reconcile_open(session, app.state.payments)
         lapsed = orders.sweep_lapsed(session, app.state.payments)
         sms_codes.purge_outbox(session, settings)
         guards.forget_old(session, older_than_s=2 * 24 * 3600)

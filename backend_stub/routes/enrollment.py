@@ -13,6 +13,7 @@ from backend_stub import orders
 from backend_stub.catalog import KIND_TEXT, SLOT_TEXT
 from backend_stub.db import utcnow
 from backend_stub.deps import CurrentCandidate, CurrentExam, SessionDep, SettingsDep
+from backend_stub.domain import enrollment as enrollment_rules
 from backend_stub.errors import ApiError
 from backend_stub.models import Course, Enrollment, ExamSite, Major, MajorCourse
 from backend_stub.reference import EXAM_DISTRICTS
@@ -201,13 +202,13 @@ def save_enrollment(
     body: SelectionIn, candidate: CurrentCandidate, exam: CurrentExam, session: SessionDep
 ) -> EnrollmentOut:
     """Choose site, major and courses; every rule is checked before anything is saved."""
-    orders.check_window(exam)
-    orders.check_identity(candidate)
+    enrollment_rules.check_window(exam)
+    enrollment_rules.check_identity(candidate)
     if orders.active_order(session, candidate.id, exam.id) is not None:
         raise ApiError(
             409, "enrollment_locked", "已生成订单，不能再修改考点和课程；如需修改，请先取消订单。"
         )
-    site, major, courses = orders.check_selection(
+    site, major, courses = enrollment_rules.check_selection(
         session,
         candidate,
         exam,

@@ -22,6 +22,7 @@ from backend_stub.deps import (
     SessionDep,
     SettingsDep,
 )
+from backend_stub.domain import settlement
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     DocumentLink,
@@ -181,7 +182,7 @@ def create_payment(
             409, f"order_{order.status}", f"订单{orders.STATUS_TEXT[order.status]}，无需支付。"
         )
     # A code already paid but not yet notified: settle it instead of charging again.
-    if orders.settle(session, payments, order, payments.close(order.out_trade_no)):
+    if settlement.settle(session, payments, order, payments.close(order.out_trade_no)):
         raise ApiError(409, "order_paid", "订单已缴费。")
     now = utcnow()
     expires_at = min(now + timedelta(seconds=settings.PAYMENT_CODE_TTL_SECONDS), order.expires_at)
@@ -220,7 +221,7 @@ def create_payment(
 def query_payment(order: OwnedOrder, session: SessionDep, payments: PaymentsDep) -> OrderOut:
     """查询缴费结果: ask the provider, for when its notification has not arrived."""
     if order.status == "pending":
-        orders.settle(session, payments, order, payments.query(order.out_trade_no))
+        settlement.settle(session, payments, order, payments.query(order.out_trade_no))
     return order_out(session, order)
 
 

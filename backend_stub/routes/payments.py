@@ -12,9 +12,10 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend_stub import guards, orders
+from backend_stub import guards
 from backend_stub.config import Settings
 from backend_stub.deps import PaymentsDep, SessionDep, SettingsDep
+from backend_stub.domain import settlement
 from backend_stub.payments import NotificationRejected, SandboxProvider
 from rules.display import yuan
 
@@ -55,9 +56,9 @@ def _apply(
             guards.hit(session, "notify:rejected", window_s=60)
             <= settings.NOTIFY_REJECTED_RECORDED_PER_MINUTE
         ):
-            orders.reject_notification(session, payments.name, exc.reason)
+            settlement.reject_notification(session, payments.name, exc.reason)
         return JSONResponse({"code": "FAIL", "message": exc.reason}, status_code=401)
-    outcome = orders.apply_notification(session, payments.name, notice)
+    outcome = settlement.apply_notification(session, payments.name, notice)
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})
 
 
