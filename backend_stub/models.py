@@ -1,4 +1,7 @@
-"""Tables. Schema changes go through Alembic (backend_stub/migrations)."""
+"""Tables. Schema changes go through Alembic (backend_stub/migrations).
+
+One module on purpose: every table is a short class, and Alembic's autogenerate (and
+the test that the migrations build exactly these tables) reads one metadata."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Screen state as small dataclasses, testable without a page."""
+"""Screen state as small dataclasses, testable without a page (one module: the forms
+share their checks, and each dataclass is short)."""
 
 from __future__ import annotations
 

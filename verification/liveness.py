@@ -1,4 +1,6 @@
-"""Live check: a short video of the candidate reading server-issued digits.
+"""Live check: a short video of the candidate reading server-issued digits. (Long: the
+decoding, the face and lip measurements and the verdict; to become a package with the
+presentation-attack checks of issue 18.)
 
 Decides three things and reports every measurement behind them:
 - a live face: a face in most frames, exactly one, the lips moving while there is speech

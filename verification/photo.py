@@ -2,7 +2,8 @@
 and a fixer (crop, resize, 300 dpi, file size, optionally the background).
 
 The specs and the file rules live in `rules.photo` (the phone runs them too); `check` adds
-the face and background rules (dlib via face_recognition, OpenCV) on the server.
+the face and background rules (dlib via face_recognition, OpenCV) on the server. The
+checker and the fixer share their measurements, hence one module.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError, IdCardReading
+from mobile.services.models import ApiError, IdCardReading
 from mobile.state import CARD_LABELS, AppState, IdCardForm, mismatch_notes
 from mobile.views.camera import CameraPanel, guide_frame
 from mobile.views.common import (

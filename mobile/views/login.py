@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError, LoginSession
+from mobile.services.models import ApiError, LoginSession
 from mobile.state import AppState, LoginForm
 from mobile.views.captcha import CaptchaRow
 from mobile.views.common import (

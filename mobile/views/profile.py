@@ -7,7 +7,7 @@ from typing import Any
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import ApiError, Candidate
+from mobile.services.models import ApiError, Candidate
 from mobile.state import AppState
 from mobile.views.common import (
     PRIMARY,

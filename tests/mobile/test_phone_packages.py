@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
 
     import flet as ft
     from mobile import app
-    from mobile.services.api import Candidate, JourneyStep, Option, Reference
+    from mobile.services.models import Candidate, JourneyStep, Option, Reference
     from mobile.state import AppState
 
     state = AppState()

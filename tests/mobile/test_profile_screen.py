@@ -7,7 +7,7 @@ from typing import Any
 import flet as ft
 
 from mobile import ids
-from mobile.services.api import Candidate, JourneyStep
+from mobile.services.models import Candidate, JourneyStep
 from mobile.state import AppState
 from mobile.views import profile
 

@@ -1,4 +1,5 @@
-"""Synthetic resident ID cards (portrait side) and phone photographs of them.
+"""Synthetic resident ID cards (portrait side) and phone photographs of them (one module:
+the card's drawing and the camera's degradations are tuned together).
 
 The layout follows the second-generation card (85.6 × 54 mm): labels on the left, the
 portrait on the right, the number along the bottom. Everything is drawn from a seed.
