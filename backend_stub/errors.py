@@ -31,6 +31,13 @@ STATUS = {
     "part_not_rejected": 409,
     "review_*": 409,
     "rejected_parts_unchanged": 409,
+    # 人脸识别
+    "idcard_required": 409,
+    "liveness_*": 409,
+    "challenge_limit": 429,
+    "challenge_not_found": 404,
+    "challenge_used": 409,
+    "challenge_expired": 409,
     # SMS codes
     "sms_too_frequent": 429,
     "sms_daily_limit": 429,

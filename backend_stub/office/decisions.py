@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backend_stub import review
 from backend_stub.db import utcnow
 from backend_stub.deps import SessionDep, SettingsDep
+from backend_stub.domain.liveness import status as liveness_status
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, LiveAttempt, LiveChallenge, Staff, StaffSession
 from backend_stub.office.auth import StaffLogin, check_csrf, visible
 from backend_stub.office.render import page
-from backend_stub.routes.liveness import status as liveness_status
 from rules.display import masked_id
 
 router = APIRouter(prefix="/office", include_in_schema=False)

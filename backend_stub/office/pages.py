@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from backend_stub import review
 from backend_stub.deps import SessionDep, SettingsDep
 from backend_stub.domain.identity import latest_confirmed_card
+from backend_stub.domain.liveness import status as liveness_status
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     Candidate,
@@ -26,7 +27,6 @@ from backend_stub.models import (
 from backend_stub.office.auth import StaffLogin, visible
 from backend_stub.office.render import STYLESHEET, page
 from backend_stub.reference import EXAM_DISTRICTS
-from backend_stub.routes.liveness import status as liveness_status
 from rules import beijing
 from rules.display import masked_id
 

@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import update
 
 from backend_stub.db import utcnow
+from backend_stub.domain.liveness import make_digits
 from backend_stub.models import LiveChallenge
-from backend_stub.routes.liveness import make_digits
 from tests.backend.conftest import AppFactory
 from tests.backend.factories import auth, card_photo, confirmable_fields, make_candidate
 from tests.support import clips
