@@ -22,7 +22,9 @@ from backend_stub.deps import (
     SessionDep,
     SettingsDep,
 )
+from backend_stub.domain import documents as document_rules
 from backend_stub.domain import settlement
+from backend_stub.domain.documents import available as available_documents
 from backend_stub.errors import ApiError
 from backend_stub.models import (
     DocumentLink,
@@ -37,8 +39,6 @@ from backend_stub.security import token_digest
 from rules.display import masked_id
 
 router = APIRouter(tags=["orders"])
-
-DOCUMENT_NAMES = {"receipt": "报考回执单", "ticket": "准考证"}
 
 
 class OrderItemOut(BaseModel):
@@ -98,11 +98,6 @@ def order_out(session: SessionDep, order: Order) -> OrderOut:
     major = session.get(Major, order.major_id)
     exam = session.get(ExamSession, order.session_id)
     assert site and major and exam
-    available = []
-    if order.status == "paid":
-        available.append("receipt")
-        if exam.tickets_from <= utcnow():
-            available.append("ticket")
     return OrderOut(
         id=order.id,
         out_trade_no=order.out_trade_no,
@@ -118,7 +113,7 @@ def order_out(session: SessionDep, order: Order) -> OrderOut:
         expires_at=order.expires_at,
         paid_at=order.paid_at,
         seat_number=order.seat_number,
-        documents=available,
+        documents=available_documents(order, exam),
     )
 
 
@@ -234,9 +229,13 @@ def create_document_link(
     settings: SettingsDep,
 ) -> LinkOut:
     """A one-time link (valid one minute) to download a document of a paid order."""
-    if kind not in order_out(session, order).documents:
+    exam = session.get(ExamSession, order.session_id)
+    assert exam is not None
+    if kind not in available_documents(order, exam):
         if order.status != "paid":
-            raise ApiError(409, "order_not_paid", f"订单缴费后才能下载{DOCUMENT_NAMES[kind]}。")
+            raise ApiError(
+                409, "order_not_paid", f"订单缴费后才能下载{document_rules.NAMES[kind]}。"
+            )
         raise ApiError(409, "ticket_not_released", "准考证尚未开放打印，请留意考试院通知。")
     token = secrets.token_urlsafe(24)
     expires_at = utcnow() + timedelta(seconds=settings.DOCUMENT_LINK_TTL_SECONDS)
