@@ -11,9 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend_stub import catalog, orders, review
+from backend_stub import catalog, orders
 from backend_stub.config import Settings
 from backend_stub.db import utcnow
+from backend_stub.domain import review
 from backend_stub.errors import ApiError
 from backend_stub.models import AuthSession, Candidate, ExamSession, Order
 from backend_stub.payments import PaymentProvider

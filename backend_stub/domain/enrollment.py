@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend_stub import review
 from backend_stub.catalog import SLOT_TEXT
 from backend_stub.db import utcnow
+from backend_stub.domain import review
 from backend_stub.domain.errors import DomainError
 from backend_stub.domain.identity import IDENTITY_PARTS, completed
 from backend_stub.models import (

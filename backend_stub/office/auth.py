@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from backend_stub import guards, review
+from backend_stub import guards
 from backend_stub.abuse import PublicRequest
 from backend_stub.db import utcnow
 from backend_stub.deps import SecretDep, SessionDep, SettingsDep
+from backend_stub.domain import review
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, Staff, StaffSession
 from backend_stub.office.render import page

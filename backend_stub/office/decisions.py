@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend_stub import review
 from backend_stub.db import utcnow
 from backend_stub.deps import SessionDep, SettingsDep
+from backend_stub.domain import review
 from backend_stub.domain.liveness import status as liveness_status
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, LiveAttempt, LiveChallenge, Staff, StaffSession

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
-from backend_stub import review
 from backend_stub.deps import SessionDep, SettingsDep
+from backend_stub.domain import review
 from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.domain.liveness import status as liveness_status
 from backend_stub.errors import ApiError

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
-from backend_stub import reference, review, sms
+from backend_stub import reference, sms
 from backend_stub.abuse import PublicRequest
 from backend_stub.deps import (
     CurrentCandidate,
@@ -17,6 +17,7 @@ from backend_stub.deps import (
     SettingsDep,
     open_session,
 )
+from backend_stub.domain import review
 from backend_stub.errors import ApiError
 from backend_stub.journey import journey
 from backend_stub.models import Candidate, StudentRecord

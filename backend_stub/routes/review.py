@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from backend_stub import review
 from backend_stub.deps import CurrentCandidate, SessionDep
+from backend_stub.domain import review
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 
