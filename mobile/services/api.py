@@ -66,9 +66,13 @@ class ApiClient:
         *,
         json: Any = None,
         content: Any = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
     ) -> Any:
+        """The one request path: JSON, a streamed body or a multipart form; the login's
+        token; a network failure or a refusal as an ApiError in Chinese."""
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -78,6 +82,8 @@ class ApiClient:
                 path,
                 json=json,
                 content=content,
+                files=files,
+                data=data,
                 headers=headers,
                 timeout=timeout or self.http.timeout,
             )
@@ -255,18 +261,13 @@ class ApiClient:
         content_type: str = "image/jpeg",
     ) -> Any:
         """Multipart upload of a small file (a standard photo is tens of KB after fixing)."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = await self.http.post(
-                path,
-                files={"file": (filename, data, content_type)},
-                data=form or {},
-                headers=headers,
-                timeout=120.0,
-            )
-        except httpx.HTTPError:
-            raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
-        return self._body(response)
+        return await self._call(
+            "POST",
+            path,
+            files={"file": (filename, data, content_type)},
+            data=form or {},
+            timeout=120.0,
+        )
 
     async def photo_profile(self) -> str:
         """The key of the photo rules (rules.photo.PROFILES) the exam office applies."""
