@@ -36,6 +36,7 @@ from tests.backend.factories import (
     confirmable_fields,
     make_candidate,
     make_student_record,
+    new_student,
     proof_pdf,
     read_card,
     sms_code,
@@ -130,18 +131,7 @@ def test_registration_with_a_bogus_code_tells_nothing_about_the_id_number(
     client: TestClient,
 ) -> None:
     candidate = make_candidate(client)
-    bogus = {
-        "name": "张三",
-        "phone": unique_phone(),
-        "password": "secret123",
-        "sms_code": "123456",
-        "exam_district": "6501",
-        "ethnicity": "汉族",
-        "political_status": "群众",
-        "education": "高中",
-        "occupation": "学生",
-        "hukou": "城镇",
-    }
+    bogus = new_student(sms_code="123456")
     taken = client.post("/api/accounts/new", json={**bogus, "id_number": candidate["id_number"]})
     fresh = client.post("/api/accounts/new", json={**bogus, "id_number": unique_id_number()})
     assert taken.status_code == fresh.status_code == 400
@@ -285,10 +275,7 @@ def test_parallel_guesses_at_an_sms_code_are_counted(client: TestClient) -> None
     )
     # The codes were for registration: every guess is for a missing reset code...
     assert {a.json()["code"] for a in answers} == {"sms_code_missing"}
-    body = {"name": "张三", "id_number": unique_id_number(), "phone": phone}
-    body |= {"password": "secret123", "exam_district": "6501", "ethnicity": "汉族"}
-    body |= {"political_status": "群众", "education": "高中", "occupation": "学生"}
-    body |= {"hukou": "城镇"}
+    body = new_student(phone=phone)
     answers = at_once(
         30,
         lambda i: client.post("/api/accounts/new", json={**body, "sms_code": f"9{i:05d}"}),
