@@ -70,6 +70,31 @@ def forget_old(session: Session, *, older_than_s: int) -> None:
     session.commit()
 
 
+def pass_gate(session: Session, key: str, *, seconds: int) -> int:
+    """Let one request through per `seconds` for `key`, exactly (no window edges): 0 if
+    this one passes, else the seconds to wait. The gate is a guard row whose
+    `locked_until` is the next time it opens, moved by one conditional UPDATE."""
+    now = utcnow()
+    session.execute(
+        _insert(session, LoginGuard)
+        .values(key=key, failures=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    opened = changed(
+        session,
+        update(LoginGuard)
+        .where(
+            LoginGuard.key == key,
+            (LoginGuard.locked_until.is_(None)) | (LoginGuard.locked_until <= now),
+        )
+        .values(locked_until=now + timedelta(seconds=seconds), updated_at=now),
+    )
+    session.commit()
+    if opened == 1:
+        return 0
+    return max(1, LoginGuards._locked_for(session, key, now))
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What a login guard says: `locked_for` seconds (0: not locked) and tries left."""

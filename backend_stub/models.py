@@ -473,7 +473,9 @@ class Material(Base):
 class LoginGuard(Base):
     """Consecutive failed logins for one account name (a candidate's, a staff member's, or
     one that does not exist: all behave alike, so the lock-out reveals nothing). Keyed by
-    an HMAC of the name; `failures` counts guesses in flight too (backend_stub.guards)."""
+    an HMAC of the name; `failures` counts guesses in flight too (backend_stub.guards).
+    The same rows serve as gates that open once per interval (`guards.pass_gate`: one
+    SMS code per phone a minute), `locked_until` being when they open next."""
 
     __tablename__ = "login_guard"
 

@@ -83,8 +83,10 @@ def issue_code(
         raise DAILY_LIMIT
     # Parallel requests all read "nothing sent yet" above; these counters let one through.
     interval = settings.SMS_MIN_INTERVAL_SECONDS
-    if interval > 0 and guards.hit(session, f"sms:phone:{phone_key}", window_s=interval) > 1:
-        raise _too_frequent(interval)
+    if interval > 0:
+        wait = guards.pass_gate(session, f"sms:{phone_key}", seconds=interval)
+        if wait:
+            raise _too_frequent(wait - 1)
     if guards.hit(session, f"sms:phone-day:{phone_key}", window_s=DAY) > settings.SMS_DAILY_LIMIT:
         raise DAILY_LIMIT
     code = new_sms_code()
