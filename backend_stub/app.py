@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import verification
-from backend_stub import guards, logs, office, orders
+from backend_stub import guards, logs, office, orders, uploads
 from backend_stub import sms as sms_codes
 from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
@@ -131,10 +131,7 @@ DEFAULT_BODY_LIMIT = Limit("/", 256 * 1024)
 
 def body_limits(settings: Settings) -> list[Limit]:
     """The largest body each upload path takes (checked again per file by the route)."""
-    image_mb = settings.MAX_IMAGE_BYTES // (1024 * 1024)
-    image = ("image_too_large", f"图片超过{image_mb}MB，请压缩后重新上传。")
-    video_mb = settings.LIVE_MAX_VIDEO_BYTES // (1024 * 1024)
-    material_mb = settings.MATERIAL_MAX_BYTES // (1024 * 1024)
+    image = uploads.image_too_large(settings.MAX_IMAGE_BYTES)
     return [
         # Front and back of the card in one request.
         Limit("/api/idcard", 2 * settings.MAX_IMAGE_BYTES + FORM_OVERHEAD, *image),
@@ -142,14 +139,12 @@ def body_limits(settings: Settings) -> list[Limit]:
         Limit(
             "/api/liveness/",
             settings.LIVE_MAX_VIDEO_BYTES + FORM_OVERHEAD,
-            "video_too_large",
-            f"视频超过{video_mb}MB，请录制 3-6 秒的短视频。",
+            *uploads.video_too_large(settings.LIVE_MAX_VIDEO_BYTES),
         ),
         Limit(
             "/api/materials",
             settings.MATERIAL_MAX_BYTES + FORM_OVERHEAD,
-            "material_too_large",
-            f"证明材料不能超过{material_mb}MB。",
+            *uploads.material_too_large(settings.MATERIAL_MAX_BYTES),
         ),
         Limit(NOTIFY_PATH, settings.NOTIFY_MAX_BYTES),
     ]

@@ -21,6 +21,24 @@ MAX_IMAGE_PIXELS = 40_000_000
 _ACTIVE_PDF = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
 
 
+def _mb(limit: int) -> int:
+    return limit // (1024 * 1024)
+
+
+# The refusal of each kind of file that is too large: the routes and the body limit at the
+# edge (middleware.BodyLimit) say the same.
+def image_too_large(limit: int) -> tuple[str, str]:
+    return "image_too_large", f"图片超过{_mb(limit)}MB，请压缩后重新上传。"
+
+
+def video_too_large(limit: int) -> tuple[str, str]:
+    return "video_too_large", f"视频超过{_mb(limit)}MB，请录制 3-6 秒的短视频。"
+
+
+def material_too_large(limit: int) -> tuple[str, str]:
+    return "material_too_large", f"证明材料不能超过{_mb(limit)}MB。"
+
+
 async def read_limited(
     upload: UploadFile, limit: int, *, too_large: tuple[str, str], empty: tuple[str, str]
 ) -> bytes:
@@ -38,7 +56,7 @@ async def read_image(upload: UploadFile, limit: int) -> bytes:
     return await read_limited(
         upload,
         limit,
-        too_large=("image_too_large", f"图片超过{limit // (1024 * 1024)}MB，请压缩后重新上传。"),
+        too_large=image_too_large(limit),
         empty=("image_empty", "没有收到图片，请重新拍摄。"),
     )
 

@@ -102,10 +102,7 @@ async def upload_video(
     data = await uploads.read_limited(
         video,
         limit,
-        too_large=(
-            "video_too_large",
-            f"视频超过{limit // (1024 * 1024)}MB，请录制 3-6 秒的短视频。",
-        ),
+        too_large=uploads.video_too_large(limit),
         empty=("video_empty", "没有收到视频，请重新录制。"),
     )
     rules.claim(session, challenge, candidate, settings)

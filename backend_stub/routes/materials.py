@@ -64,7 +64,7 @@ async def upload_material(
     data = await uploads.read_limited(
         file,
         limit,
-        too_large=("material_too_large", f"证明材料不能超过{limit // (1024 * 1024)}MB。"),
+        too_large=uploads.material_too_large(limit),
         empty=("material_empty", "没有收到文件，请重新选择。"),
     )
     content_type, suffix = _kind(data)
