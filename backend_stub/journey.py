@@ -7,7 +7,7 @@ from sqlalchemy.orm import object_session
 from backend_stub.domain import review
 from backend_stub.domain.identity import completed, live_check_waits, review_status
 from backend_stub.models import Candidate
-from backend_stub.schemas import JourneyStep
+from backend_stub.schemas.common import JourneyStep
 
 __all__ = ["STEPS", "completed", "journey"]
 

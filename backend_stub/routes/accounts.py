@@ -21,15 +21,15 @@ from backend_stub.domain import review
 from backend_stub.errors import ApiError
 from backend_stub.journey import journey
 from backend_stub.models import Candidate, StudentRecord
-from backend_stub.schemas import (
+from backend_stub.schemas.accounts import (
     CandidateOut,
-    ErrorOut,
     ProfileFields,
     ProfileUpdate,
     RegisterEnrolledIn,
     RegisterNewIn,
     SessionOut,
 )
+from backend_stub.schemas.common import ErrorOut
 from backend_stub.security import hash_password
 from rules import idnumber
 from rules.errors import InvalidIdNumber

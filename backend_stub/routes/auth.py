@@ -11,7 +11,8 @@ from backend_stub.deps import CurrentAuthSession, SecretDep, SessionDep, Setting
 from backend_stub.errors import ApiError
 from backend_stub.models import AuthSession, Candidate
 from backend_stub.routes.accounts import candidate_out, parse_id_number
-from backend_stub.schemas import LoginIn, OkOut, PasswordResetIn, SessionOut
+from backend_stub.schemas.accounts import LoginIn, PasswordResetIn, SessionOut
+from backend_stub.schemas.common import OkOut
 from backend_stub.security import (
     dummy_hash,
     hash_password,

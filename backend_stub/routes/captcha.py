@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from backend_stub import captcha
 from backend_stub.abuse import PublicRequest
 from backend_stub.deps import SecretDep, SessionDep
-from backend_stub.schemas import CaptchaOut
+from backend_stub.schemas.accounts import CaptchaOut
 
 router = APIRouter(prefix="/api/captcha", tags=["captcha"])
 

@@ -11,7 +11,7 @@ from backend_stub.deps import CurrentCandidate, EditableIdCard, SessionDep, Sett
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, IdCardSubmission
 from backend_stub.routes.accounts import parse_id_number
-from backend_stub.schemas import CardFieldsIn, IdCardOut
+from backend_stub.schemas.idcard import CardFieldsIn, IdCardOut
 from verification.idcard.reader import read_card
 
 router = APIRouter(prefix="/api/idcard", tags=["idcard"])

@@ -3,11 +3,9 @@ backend_stub.domain.liveness)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from backend_stub import uploads
@@ -16,36 +14,17 @@ from backend_stub.domain import liveness as rules
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate, LiveAttempt
 from backend_stub.routes.photo import _portrait
+from backend_stub.schemas.liveness import (
+    AttemptOut,
+    ChallengeOut,
+    LivenessOut,
+)
 from verification import liveness
 from verification.errors import VerificationError
 
 router = APIRouter(prefix="/api/liveness", tags=["liveness"])
 
 VideoFile = Annotated[UploadFile, File(description="朗读数字的视频 (MP4/MOV/WebM, ≤ 20 MB)")]
-
-
-class ChallengeOut(BaseModel):
-    id: int
-    digits: str
-    expires_at: datetime
-    attempts_left: int
-
-
-class AttemptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    created_at: datetime
-    verdict: str
-    reasons: list[dict[str, str]]
-    measurements: dict[str, Any]
-
-
-class LivenessOut(BaseModel):
-    status: str
-    message: str
-    attempts_left: int
-    attempts: list[AttemptOut]
 
 
 def liveness_out(session: SessionDep, candidate: Candidate, max_failures: int) -> LivenessOut:

@@ -3,11 +3,9 @@ reviewed by the exam office with the rest of the submission."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from backend_stub import uploads
@@ -20,21 +18,14 @@ from backend_stub.deps import (
 )
 from backend_stub.errors import ApiError
 from backend_stub.models import Major, Material
+from backend_stub.schemas.materials import (
+    MaterialOut,
+)
 
 router = APIRouter(prefix="/api/materials", tags=["materials"])
 
 KINDS = {b"%PDF-": ("application/pdf", ".pdf"), b"\xff\xd8\xff": ("image/jpeg", ".jpg")}
 CHECKS = {"application/pdf": uploads.check_pdf, "image/jpeg": uploads.check_jpeg}
-
-
-class MaterialOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    major_code: str
-    content_type: str
-    size: int
-    created_at: datetime
 
 
 def _kind(data: bytes) -> tuple[str, str]:

@@ -4,39 +4,23 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from pydantic import BaseModel
 
 from backend_stub import uploads
 from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, SettingsDep
 from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
 from backend_stub.models import StandardPhoto
+from backend_stub.schemas.photo import (
+    PhotoCheckOut,
+    PhotoFixOut,
+    PhotoOut,
+    PhotoSpecOut,
+)
 from verification import photo
 
 router = APIRouter(prefix="/api/photo", tags=["photo"])
 
 PhotoFile = Annotated[UploadFile, File(description="证件照 (JPEG/PNG, ≤ 10 MB)")]
-
-
-class PhotoCheckOut(BaseModel):
-    ok: bool
-    problems: list[dict[str, str]]
-    measurements: dict[str, Any]
-    face: dict[str, Any] | None = None
-
-
-class PhotoFixOut(BaseModel):
-    jpeg_base64: str
-    report: dict[str, Any]
-    check: PhotoCheckOut
-
-
-class PhotoOut(BaseModel):
-    id: int
-    profile: str
-    face_verdict: str
-    face_distance: float | None
-    check: PhotoCheckOut
 
 
 def _portrait(session: SessionDep, request: Request, candidate_id: int) -> bytes | None:
@@ -49,11 +33,6 @@ def _portrait(session: SessionDep, request: Request, candidate_id: int) -> bytes
 
 async def _run(request: Request, fn: Any, *args: Any) -> Any:
     return await request.app.state.verifier.run(fn, *args)
-
-
-class PhotoSpecOut(BaseModel):
-    # A key of rules.photo.PROFILES: the app checks the file against the same spec.
-    profile: str
 
 
 @router.get("/spec", response_model=PhotoSpecOut)

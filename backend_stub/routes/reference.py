@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend_stub import reference
-from backend_stub.schemas import Option, ReferenceOut
+from backend_stub.schemas.accounts import ReferenceOut
+from backend_stub.schemas.common import Option
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
 

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from backend_stub.deps import CurrentCandidate, SessionDep
 from backend_stub.domain import review
+from backend_stub.schemas.review import (
+    ReviewOut,
+)
 
 router = APIRouter(prefix="/api/review", tags=["review"])
-
-
-class ReviewOut(BaseModel):
-    # none, pending, approved, rejected, unlocked
-    status: str
-    message: str
-    # Why it was rejected (a reason from the office's list, and its note).
-    reason: str | None
-    # What to redo after a rejection: idcard, liveness, photo, profile.
-    parts: list[str]
-    decided_at: datetime | None
 
 
 @router.get("", response_model=ReviewOut)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend_stub.deps import SessionDep
 from backend_stub.errors import ApiError
 from backend_stub.models import SmsOutbox
-from backend_stub.schemas import SandboxSmsIn, SandboxSmsOut
+from backend_stub.schemas.accounts import SandboxSmsIn, SandboxSmsOut
 
 router = APIRouter(prefix="/api/sandbox", tags=["sandbox (testing only)"])
 

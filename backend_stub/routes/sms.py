@@ -9,7 +9,7 @@ from backend_stub.deps import SecretDep, SessionDep, SettingsDep, SmsSenderDep
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate
 from backend_stub.routes.accounts import parse_id_number
-from backend_stub.schemas import SmsCodeIn, SmsCodeOut
+from backend_stub.schemas.accounts import SmsCodeIn, SmsCodeOut
 
 router = APIRouter(prefix="/api/sms", tags=["sms"])
 

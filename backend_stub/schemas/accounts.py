@@ -1,68 +1,24 @@
-"""Request and response bodies."""
+"""Accounts: registration, login, SMS codes, captchas, the profile."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backend_stub import reference
-
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-NAME_RE = re.compile(f"^[{_HAN}·]{{2,30}}$|^[{_HAN}A-Za-z· ]{{2,40}}$")
-# Dots written between the parts of a minority name, as people type them.
-_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "∙": "·"})
-# Unicode categories that never belong in a name or an address: control characters
-# (NUL, BEL), format characters (RLO U+202E, zero-width spaces), private use, separators.
-_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
-
-
-def clean_text(value: str) -> str:
-    """NFC-normalised, trimmed text with no invisible or control characters."""
-    value = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) in _INVISIBLE for ch in value):
-        raise ValueError("invisible characters")
-    return value
-
-
-def clean_name(value: str) -> str:
-    """A person's name as ID cards print it: Han characters, a middle dot between the
-    parts of a minority name (or Latin letters for a foreign name)."""
-    value = clean_text(value).translate(_NAME_DOTS)
-    if not NAME_RE.fullmatch(value):
-        raise ValueError("name")
-    return value
-
-
-def _clean_phone(value: str) -> str:
-    value = value.strip().replace(" ", "").replace("-", "")
-    if not PHONE_RE.fullmatch(value):
-        raise ValueError("phone")
-    return value
-
-
-def _clean_password(value: str) -> str:
-    if not 6 <= len(value) <= 20:
-        raise ValueError("password length")
-    return value
-
-
-def _one_of(value: str | None, choices: tuple[str, ...] | dict[str, str]) -> str | None:
-    if value is None or value == "":
-        return None
-    if value not in choices:
-        raise ValueError("not a choice")
-    return value
-
-
-class ErrorOut(BaseModel):
-    code: str
-    message: str
+from backend_stub.schemas.common import (
+    EMAIL_RE,
+    ErrorOut,
+    JourneyStep,
+    Option,
+    _clean_password,
+    _clean_phone,
+    _one_of,
+    clean_name,
+    clean_text,
+)
 
 
 class CaptchaFields(BaseModel):
@@ -217,14 +173,6 @@ class PasswordResetIn(BaseModel):
     _password = field_validator("new_password")(_clean_password)
 
 
-class JourneyStep(BaseModel):
-    key: str
-    title: str
-    # "done", "waiting" (a person at the exam office decides), "current", "todo"
-    status: str
-    detail: str = ""
-
-
 class CandidateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -257,16 +205,6 @@ class SessionOut(BaseModel):
     warnings: list[ErrorOut] = []
 
 
-class OkOut(BaseModel):
-    ok: bool = True
-    message: str = ""
-
-
-class Option(BaseModel):
-    key: str
-    text: str
-
-
 class ReferenceOut(BaseModel):
     exam_districts: list[Option]
     ethnicities: list[str]
@@ -274,28 +212,3 @@ class ReferenceOut(BaseModel):
     educations: list[str]
     occupations: list[str]
     hukou_types: list[str]
-
-
-class CardFieldsIn(BaseModel):
-    """The six fields as the candidate confirms them (corrected where OCR erred)."""
-
-    name: str = Field(min_length=1, max_length=40)
-    sex: Literal["男", "女"]
-    ethnicity: str = Field(min_length=1, max_length=16)
-    birth: date
-    address: str = Field(min_length=2, max_length=120)
-    id_number: str
-    # The account's name was typed wrong at registration: take the card's.
-    use_card_name: bool = False
-
-    _name = field_validator("name")(clean_name)
-    _text = field_validator("ethnicity", "address")(clean_text)
-
-
-class IdCardOut(BaseModel):
-    id: int
-    created_at: datetime
-    result: dict[str, Any]
-    account_match: dict[str, bool]
-    confirmed: bool
-    confirmed_fields: dict[str, Any] | None = None
