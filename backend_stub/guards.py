@@ -70,6 +70,14 @@ def forget_old(session: Session, *, older_than_s: int) -> None:
     session.commit()
 
 
+def _locked_for(session: Session, key: str, now: datetime) -> int:
+    """Seconds until the guard row `key` opens (0: open)."""
+    until = session.scalar(select(LoginGuard.locked_until).where(LoginGuard.key == key))
+    if until is None or until <= now:
+        return 0
+    return max(1, int((until - now).total_seconds()))
+
+
 def pass_gate(session: Session, key: str, *, seconds: int) -> int:
     """Let one request through per `seconds` for `key`, exactly (no window edges): 0 if
     this one passes, else the seconds to wait. The gate is a guard row whose
@@ -92,7 +100,7 @@ def pass_gate(session: Session, key: str, *, seconds: int) -> int:
     session.commit()
     if opened == 1:
         return 0
-    return max(1, LoginGuards._locked_for(session, key, now))
+    return max(1, _locked_for(session, key, now))
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ class LoginGuards:
         session.commit()
         if taken == 1:
             return None
-        return Verdict(self._locked_for(session, key, now) or self.lock_seconds, 0)
+        return Verdict(_locked_for(session, key, now) or self.lock_seconds, 0)
 
     def failed(self, session: Session, key: str) -> Verdict:
         """The reserved guess was wrong: lock when the places are used up."""
@@ -148,7 +156,7 @@ class LoginGuards:
             )
         )
         session.commit()
-        locked_for = self._locked_for(session, key, now)
+        locked_for = _locked_for(session, key, now)
         if locked_for:
             return Verdict(locked_for, 0)
         return Verdict(0, max(0, self.max_failures - self.failures(session, key)))
@@ -168,10 +176,3 @@ class LoginGuards:
             .where(LoginGuard.key == key)
             .values(failures=0, locked_until=None, updated_at=utcnow())
         )
-
-    @staticmethod
-    def _locked_for(session: Session, key: str, now: datetime) -> int:
-        until = session.scalar(select(LoginGuard.locked_until).where(LoginGuard.key == key))
-        if until is None or until <= now:
-            return 0
-        return max(1, int((until - now).total_seconds()))
