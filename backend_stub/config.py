@@ -36,8 +36,10 @@ class Settings(BaseSettings):
     LOGIN_CAPTCHA_AFTER: int = 2
     CLIENT_FAILURES_CAPTCHA: int = 10
     # Unauthenticated requests (login, registration, reset, SMS, captcha) per client
-    # address per minute, and from everyone per minute: past them, 429.
-    PUBLIC_PER_CLIENT_PER_MINUTE: int = 60
+    # address per minute, and from everyone per minute: past them, 429. Generous per
+    # address: mobile carriers put many phones behind one (carrier-grade NAT), and the
+    # captcha, not a refusal, is what a busy address should mostly meet.
+    PUBLIC_PER_CLIENT_PER_MINUTE: int = 300
     PUBLIC_GLOBAL_PER_MINUTE: int = 20_000
 
     SMS_CODE_TTL_SECONDS: int = 5 * 60
@@ -47,7 +49,7 @@ class Settings(BaseSettings):
     # SMS pumping: codes one client address may request per hour (a captcha from the
     # (SMS_CAPTCHA_AFTER+1)-th), and codes sent per minute in all.
     SMS_CAPTCHA_AFTER: int = 2
-    SMS_PER_CLIENT_HOURLY: int = 10
+    SMS_PER_CLIENT_HOURLY: int = 100
     SMS_GLOBAL_PER_MINUTE: int = 600
     # The sandbox exposes sent SMS codes to testers; never enable it in production.
     SMS_SANDBOX: bool = True
