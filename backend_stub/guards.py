@@ -70,6 +70,15 @@ def forget_old(session: Session, *, older_than_s: int) -> None:
     session.commit()
 
 
+def _guard_row(session: Session, key: str, now: datetime) -> None:
+    """Make sure the guard row `key` exists (open, no failures), whoever asks first."""
+    session.execute(
+        _insert(session, LoginGuard)
+        .values(key=key, failures=0, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
 def _locked_for(session: Session, key: str, now: datetime) -> int:
     """Seconds until the guard row `key` opens (0: open)."""
     until = session.scalar(select(LoginGuard.locked_until).where(LoginGuard.key == key))
@@ -83,11 +92,7 @@ def pass_gate(session: Session, key: str, *, seconds: int) -> int:
     this one passes, else the seconds to wait. The gate is a guard row whose
     `locked_until` is the next time it opens, moved by one conditional UPDATE."""
     now = utcnow()
-    session.execute(
-        _insert(session, LoginGuard)
-        .values(key=key, failures=0, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
+    _guard_row(session, key, now)
     opened = changed(
         session,
         update(LoginGuard)
@@ -123,11 +128,7 @@ class LoginGuards:
     def reserve(self, session: Session, key: str) -> Verdict | None:
         """Take one guess for `key`; None when it may be checked, else the lock."""
         now = utcnow()
-        session.execute(
-            _insert(session, LoginGuard)
-            .values(key=key, failures=0, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
+        _guard_row(session, key, now)
         taken = changed(
             session,
             update(LoginGuard)

@@ -585,12 +585,15 @@ def test_staff_logins_lock_out_and_unknown_names_take_as_long(make_client: AppFa
         response = desk.post("/office/login", data={"username": username, "password": password})
         return response.headers["location"], time.perf_counter() - began
 
-    known = [attempt("li", f"wrong-{i}")[1] for i in range(3)]
-    unknown = [attempt(f"nobody{i}", "wrong")[1] for i in range(3)]
+    # Interleaved, so load on the machine falls on both alike; before the dummy hash an
+    # unknown name answered about 6x faster.
+    known, unknown = [], []
+    for i in range(4):
+        known.append(attempt("li", f"wrong-{i}")[1])
+        unknown.append(attempt(f"nobody{i}", "wrong")[1])
     ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.4 < ratio < 2.5, (known, unknown)
-    # Two more wrong guesses lock the account; the right password then waits.
-    attempt("li", "wrong-4")
+    assert 1 / 3 < ratio < 3, (known, unknown)
+    # One more wrong guess locks the account; the right password then waits.
     assert attempt("li", "wrong-5")[0] == "/office/login?error=locked"
     assert attempt("li", PASSWORD)[0] == "/office/login?error=locked"
     page = desk.get("/office/login?error=locked").text
@@ -598,14 +601,16 @@ def test_staff_logins_lock_out_and_unknown_names_take_as_long(make_client: AppFa
 
 
 def test_parallel_staff_guesses_are_counted(make_client: AppFactory) -> None:
-    from tests.backend.test_review import PASSWORD, add_staff
+    from tests.backend.test_review import add_staff
 
     client = make_client()
     add_staff(client, "li")
 
     def guess(i: int) -> str:
+        # Wrong guesses only: a right password taking one of the places would log in and
+        # clear the count, as it should (only someone who has the password can).
         desk = TestClient(client.app, follow_redirects=False)
-        password = PASSWORD if i == 13 else f"wrong-{i}"
+        password = f"wrong-{i}"
         return desk.post("/office/login", data={"username": "li", "password": password}).headers[
             "location"
         ]
