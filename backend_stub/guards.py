@@ -79,6 +79,11 @@ def _guard_row(session: Session, key: str, now: datetime) -> None:
     )
 
 
+def _open(now: datetime) -> Any:
+    """The SQL condition "this guard row is not locked at `now`"."""
+    return (LoginGuard.locked_until.is_(None)) | (LoginGuard.locked_until <= now)
+
+
 def _locked_for(session: Session, key: str, now: datetime) -> int:
     """Seconds until the guard row `key` opens (0: open)."""
     until = session.scalar(select(LoginGuard.locked_until).where(LoginGuard.key == key))
@@ -98,7 +103,7 @@ def pass_gate(session: Session, key: str, *, seconds: int) -> int:
         update(LoginGuard)
         .where(
             LoginGuard.key == key,
-            (LoginGuard.locked_until.is_(None)) | (LoginGuard.locked_until <= now),
+            _open(now),
         )
         .values(locked_until=now + timedelta(seconds=seconds), updated_at=now),
     )
@@ -135,7 +140,7 @@ class LoginGuards:
             .where(
                 LoginGuard.key == key,
                 LoginGuard.failures < self.max_failures,
-                (LoginGuard.locked_until.is_(None)) | (LoginGuard.locked_until <= now),
+                _open(now),
             )
             .values(failures=LoginGuard.failures + 1, locked_until=None, updated_at=now),
         )

@@ -110,7 +110,7 @@ class Kept:
                 if value is None:
                     await self.prefs.remove(key)
                 else:
-                    await self.prefs.set(key, value)  # type: ignore[arg-type]
+                    await self.prefs.set(key, value)
             except Exception as exc:
                 log.warning("device storage unavailable: %s", type(exc).__name__)
 

@@ -217,10 +217,12 @@ class IdCardForm:
     corrected_number: bool = False
 
     @classmethod
-    def from_reading(cls, result: dict) -> IdCardForm:  # type: ignore[type-arg]
+    def from_reading(cls, result: dict[str, Any]) -> IdCardForm:
         fields = result.get("fields", {})
         id_check = result.get("id_check", {})
-        form = cls(**{k: fields.get(k) or "" for k in CARD_FIELDS})
+        form = cls()
+        for key in CARD_FIELDS:
+            setattr(form, key, fields.get(key) or "")
         # Unread sex/birth: the number says them; offered, but marked for checking.
         if not form.sex and id_check.get("sex_from_id"):
             form.sex = id_check["sex_from_id"]

@@ -96,7 +96,9 @@ class CameraPanel:
         )
 
     def on_shutter(self, handler: Callable[[Any], Awaitable[None]]) -> None:
-        self.shutter.content.on_click = handler  # type: ignore[union-attr]
+        assert isinstance(self.shutter, ft.Semantics)
+        assert isinstance(self.shutter.content, ft.FilledButton)
+        self.shutter.content.on_click = handler
 
     def shoot_photos(self, on_photo: OnFile, on_error: Callable[[], None]) -> None:
         """Make the shutter take a still and hand it to `on_photo` (`on_error` if the

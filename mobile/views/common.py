@@ -37,6 +37,11 @@ def scroll_key(field: str) -> str:
     return f"form-field-{field}"
 
 
+def _scroll(field: str) -> ft.ScrollKey:
+    # Flet builds its key classes with a decorator mypy cannot see through.
+    return ft.ScrollKey(scroll_key(field))  # type: ignore[call-arg]
+
+
 def semantic(identifier: str, control: ft.Control, **kwargs: Any) -> ft.Semantics:
     """Wrap a control so tests and screen readers find it by `identifier`."""
     return ft.Semantics(identifier=identifier, content=control, **kwargs)
@@ -82,7 +87,7 @@ class Form:
             error_style=ERROR_STYLE,
         )
         self.controls[key] = field
-        return semantic(identifier, field, key=ft.ScrollKey(scroll_key(key)))
+        return semantic(identifier, field, key=_scroll(key))
 
     def choice(
         self, key: str, identifier: str, label: str, options: Sequence[tuple[str, str]]
@@ -108,7 +113,7 @@ class Form:
             error_style=ERROR_STYLE,
         )
         self.controls[key] = dropdown
-        return semantic(identifier, dropdown, key=ft.ScrollKey(scroll_key(key)))
+        return semantic(identifier, dropdown, key=_scroll(key))
 
     def radio(self, key: str, identifier: str, label: str, options: Sequence[str]) -> ft.Control:
         def on_change(e: ft.Event[ft.RadioGroup]) -> None:
@@ -222,6 +227,14 @@ def primary_button(identifier: str, text: str, on_click: Handler) -> ft.Control:
 def link_button(identifier: str, text: str, on_click: Handler) -> ft.Control:
     button = ft.TextButton(content=ft.Text(text, size=15), on_click=on_click, height=44)
     return semantic(identifier, button)
+
+
+def button_label(control: ft.Control) -> ft.Text:
+    """The text inside a button made by `primary_button` or `link_button`."""
+    button = control.content if isinstance(control, ft.Semantics) else control
+    label = getattr(button, "content", None)
+    assert isinstance(label, ft.Text), "not a button made here"
+    return label
 
 
 def set_busy(control: ft.Control, busy: bool) -> None:

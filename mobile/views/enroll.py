@@ -1,4 +1,6 @@
-"""报考: choose district → site, major and courses; 确认报考 creates the order to pay."""
+"""报考: choose district → site, major and courses; 确认报考 creates the order to pay.
+
+(One screen, one module: the three pickers refresh each other and share the fee total.)"""
 
 from __future__ import annotations
 

@@ -95,6 +95,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         def field(key: str, **kwargs: Any) -> ft.Control:
             control = form.text(key, ids.card_field(key), CARD_LABELS[key], **kwargs)
             text_field = form.controls[key]
+            assert isinstance(text_field, ft.TextField)
             if key in form.data.check:
                 text_field.border_color = WARN
                 text_field.helper = "请对照身份证核对此项"
@@ -159,8 +160,10 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 ids.IDCARD_CONFIRMED,
                 ft.Container(
                     ft.Column(
-                        [ft.Text("身份证信息已确认", size=16, weight=ft.FontWeight.BOLD)]
-                        + [ft.Text(line, size=15) for line in lines],
+                        [
+                            ft.Text("身份证信息已确认", size=16, weight=ft.FontWeight.BOLD),
+                            *(ft.Text(line, size=15) for line in lines),
+                        ],
                         spacing=4,
                     ),
                     bgcolor=ft.Colors.GREEN_50,

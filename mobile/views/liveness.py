@@ -15,6 +15,7 @@ from mobile.views.common import (
     PRIMARY,
     Banner,
     Navigate,
+    button_label,
     go,
     link_button,
     primary_button,
@@ -146,7 +147,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         digits_card.update()
         if verdict == "fail" and overview["status"] == "todo":
             retry.visible = True
-            retry.content.content.value = f"重新录制(还可尝试 {overview['attempts_left']} 次)"  # type: ignore[union-attr]
+            button_label(retry).value = f"重新录制(还可尝试 {overview['attempts_left']} 次)"
             retry.update()
         else:
             if overview["status"] == "on_site":  # the last failure: say what happens now
@@ -171,7 +172,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         audio=True,
         height=300,
     )
-    shutter_text = panel.shutter.content.content  # type: ignore[union-attr]
+    shutter_text = button_label(panel.shutter)
 
     async def stop(*, by_itself: bool = False) -> None:
         if not current["recording"]:

@@ -64,7 +64,9 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
     )
 
     def image_of(preview: ft.Semantics) -> ft.Image:
-        return preview.content.controls[0]  # type: ignore[union-attr, no-any-return]
+        column = preview.content
+        assert isinstance(column, ft.Column) and isinstance(column.controls[0], ft.Image)
+        return column.controls[0]
 
     def show_state(messages: list[str], *, checked: bool) -> None:
         """Problems, or the all-clear once the server has checked everything; the one

@@ -129,7 +129,7 @@ def _review(
         semantic(
             ids.PROFILE_REVIEW,
             ft.Container(
-                ft.Column(lines, spacing=4), bgcolor=background, border_radius=8, padding=12
+                ft.Column([*lines], spacing=4), bgcolor=background, border_radius=8, padding=12
             ),
         )
     ]
