@@ -143,32 +143,6 @@ def verdict_table(recogniser: speech.Recogniser | None, speaker: np.ndarray) -> 
     )  # fmt: skip
 
 
-def digits_table(recogniser: speech.Recogniser, count: int) -> None:
-    rng = random.Random(2026)
-    noise = np.random.default_rng(2026)
-    issued = [issued_digits(rng) for _ in range(count)]
-    spoken = [clip.digit_speech(d) for d in issued]
-    rows = []
-    for label, snr_db in (("clean", None), ("white noise, SNR 20 dB", 20), ("SNR 10 dB", 10)):
-        exact = close = 0
-        times = []
-        for digits, audio in zip(issued, spoken, strict=True):
-            if snr_db is not None:
-                power = float(np.mean(audio[audio != 0] ** 2))
-                sigma = np.sqrt(power / 10 ** (snr_db / 10))
-                audio = (audio + noise.standard_normal(len(audio)) * sigma).astype(np.float32)
-            ms, text = cpu_ms(lambda a=audio: recogniser.transcribe(a))
-            times.append(ms)
-            heard = speech.spoken_digits(str(text))
-            exact += heard == digits
-            close += speech.digits_close(heard, digits)
-        rows.append(
-            [label, count, f"{100 * exact / count:.0f}%", f"{100 * close / count:.0f}%",
-             f"{statistics.median(times):.0f}"]
-        )  # fmt: skip
-    print(table(["speech", "clips", "exact", "within one digit", "CPU ms"], rows))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,6 +162,8 @@ def main() -> None:
     verdict_table(recogniser, speaker)
     if recogniser is not None:
         print(f"\ndigits read by espeak-ng's Mandarin voice ({args.digits} strings, 4–6 digits):\n")
+        from benchmarks.attacks import digits_table
+
         digits_table(recogniser, args.digits)
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
 

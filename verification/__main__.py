@@ -106,6 +106,7 @@ def _liveness(args: argparse.Namespace) -> int:
             args.model,
             args.threshold,
         )
+        result.pop("stills")
     except VerificationError as exc:
         print(
             json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
@@ -113,6 +114,26 @@ def _liveness(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))
     return 0 if result["verdict"] != "fail" else 3
+
+
+def _digits(args: argparse.Namespace) -> int:
+    from verification import speech
+    from verification.errors import VerificationError
+
+    try:
+        audio = speech.read_audio(Path(args.media).read_bytes())
+        recogniser, why = speech.load_recogniser(args.model or str(speech.BUNDLED_MODEL_DIR))
+        if recogniser is None:
+            print(json.dumps({"ok": False, "code": "no_model", "message": why}))
+            return 1
+        hearing = recogniser.hear(audio, args.digits)
+    except VerificationError as exc:
+        print(
+            json.dumps({"ok": False, "code": exc.code, "message": exc.message}, ensure_ascii=False)
+        )
+        return 1
+    print(json.dumps(hearing.as_dict(), ensure_ascii=False, indent=None if args.json else 2))
+    return 0 if hearing.match else 3
 
 
 def _intact(model_dir: Path) -> bool:
@@ -176,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--threshold", type=float, default=0.6)
     live.add_argument("--json", action="store_true", help="one line of JSON")
     live.set_defaults(handler=_liveness)
+
+    said = commands.add_parser("digits", help="were these digits read in the audio or video?")
+    said.add_argument("media", help="an audio file or a video with sound")
+    said.add_argument("--digits", required=True, help="the digits that were issued")
+    said.add_argument("--model", default=None, help="faster-whisper model directory")
+    said.add_argument("--json", action="store_true", help="one line of JSON")
+    said.set_defaults(handler=_digits)
 
     model = commands.add_parser(
         "speech-model",

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from verification import speech
+from verification import pad, speech
 from verification.errors import MissingDependency, VerificationError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -31,7 +31,7 @@ MIN_SECONDS, MAX_SECONDS = 2.0, 10.0
 DURATION_SLACK = 0.5  # phones stop a "10 s" recording a few frames late
 MAX_FPS = 120  # frames decoded per second of clip before it counts as crafted
 MAX_SIDE = 4096  # pixels on the long side of a frame
-SAMPLE_STEP = 0.12  # seconds between the frames kept for the lips
+SAMPLE_STEP = 0.06  # seconds between the frames kept for the lips (syllables are ~0.25 s)
 DETECTIONS = 6  # frames searched for faces (the expensive part)
 ANALYSIS_SIDE = 480  # frames are analysed at most this many pixels on their long side
 FACE_PRESENCE_MIN = 0.8
@@ -50,6 +50,7 @@ REASONS = {
     "face_mismatch": "视频中的人脸与身份证照片不一致。",
     "no_speech": "没有检测到朗读声音，请在安静环境中大声读出屏幕上的数字。",
     "no_mouth_movement": "未检测到朗读时的口型变化，请本人正对镜头读出数字。",
+    "face_flat": "视频中的人脸像一张平面照片（只有嘴部在动），请本人手持手机正对镜头重新录制。",
     "challenge_expired": "数字已过期，请重新获取数字后再录制。",
     "challenge_used": "这组数字已经使用过，请重新获取数字后再录制。",
 }
@@ -57,6 +58,9 @@ REVIEW_REASONS = {
     "face_uncertain": "人脸比对结果处于临界范围，需人工确认。",
     "digits_unverified": "朗读的数字暂无法自动识别，需人工确认。",
     "digits_mismatch": "自动识别的数字与下发的数字不一致，需人工确认。",
+    "motion_unnatural": "面部动作不够自然（疑似照片或合成画面），需人工确认。",
+    "lips_out_of_sync": "口型与朗读声音在时间上不一致，需人工确认。",
+    "frames_repeated": "视频中有大量重复画面，需人工确认。",
 }
 
 
@@ -263,6 +267,7 @@ class Result:
     verdict: str  # pass / fail / review
     reasons: list[dict[str, str]] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
+    stills: dict[str, bytes] = field(default_factory=dict)  # JPEG frames for the office
 
     def as_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "reasons": self.reasons, "measurements": self.measurements}
@@ -326,27 +331,16 @@ def analyse(
     if m["speech_s"] < SPEECH_MIN_SECONDS:
         fails.append("no_speech")
 
-    # Lips, on the kept frames while there is speech (all of them when there is too little),
-    # with the face box of the nearest detection.
+    # Landmarks on every kept frame (cheap next to detection), then the lips while there
+    # is speech (all frames when there is too little) and the passive attack signals.
     def is_speech(t: float) -> bool:
         k = int(t / chunk_s)
         return bool(speaking[max(0, k - 3) : k + 4].any())
 
-    def openings(indices: list[int]) -> list[float]:
-        out = []
-        for index in indices if with_face else []:
-            nearest = min(with_face, key=lambda i: abs(i - index))
-            if abs(nearest - index) > max(3, len(clip.frames) // DETECTIONS):
-                continue
-            value = mouth_opening(clip.frames[index].gray, detected[nearest][0])
-            if value is not None:
-                out.append(value)
-        return out
-
-    during = [i for i, frame in enumerate(clip.frames) if speaking.size and is_speech(frame.time)]
-    values = openings(during)
-    if len(values) < 4:
-        values = openings(list(range(len(clip.frames))))
+    tracked = pad.track(clip.frames, detected)
+    opening = pad.mouth_openings(tracked)
+    during = np.array([is_speech(t) for t in tracked.times], bool) if speaking.size else None
+    values = opening[during] if during is not None and during.sum() >= 4 else opening
     movement = (
         float(np.percentile(values, 90) - np.percentile(values, 10)) if len(values) >= 4 else 0.0
     )
@@ -354,6 +348,23 @@ def analyse(
     m["mouth_movement"] = round(movement, 3)
     if with_face and "no_speech" not in fails and movement < MOUTH_MOVEMENT_MIN:
         fails.append("no_mouth_movement")
+    signals = _passive(clip, tracked, opening, speaking)
+    m.update({k: None if v is None else round(v, 3) for k, v in signals.items()})
+    if with_face:
+        flat = [
+            signals["deformation"] is not None and signals["deformation"] < pad.DEFORMATION_FLAT,
+            signals["upper_change"] is not None and signals["upper_change"] < pad.UPPER_CHANGE_FLAT,
+        ]
+        if all(flat):
+            fails.append("face_flat")
+        elif any(flat):
+            reviews.append("motion_unnatural")
+        sync = signals["lip_sync"]
+        if sync is not None and sync < pad.LIP_SYNC_MIN and "no_mouth_movement" not in fails:
+            reviews.append("lips_out_of_sync")
+        if signals["repeated_frames"] > pad.REPEATED_MAX:
+            reviews.append("frames_repeated")
+    stills = _stills(clip, tracked, opening, detected, with_face)
 
     # Identity: the median distance of the largest faces to the portrait (~35 ms a frame).
     if portrait_codes is None:
@@ -376,24 +387,72 @@ def analyse(
         elif distance > threshold:
             fails.append("face_mismatch")
 
-    # Digits.
+    # Digits: is the issued string what was read (scored against the best alternative).
     m["digits_issued"] = len(digits)
     if recogniser is None:
         m["recogniser"] = recogniser_note
         reviews.append("digits_unverified")
     elif "no_speech" not in fails:
-        heard = speech.spoken_digits(recogniser.transcribe(_voiced(clip.audio, speaking)))
+        hearing = recogniser.hear(_voiced(clip.audio, speaking), digits)
         m["recogniser"] = recogniser.name
-        m["digits_heard"] = heard
-        m["digits_match"] = speech.digits_close(heard, digits)
-        if not m["digits_match"]:
+        m["digits_heard"] = hearing.heard
+        m["digits_match"] = hearing.match
+        m["digits_score"] = round(hearing.score, 2)
+        if not hearing.match:
             reviews.append("digits_mismatch")
 
     if fails:
-        return Result("fail", [{"code": c, "message": REASONS[c]} for c in fails], m)
+        return Result("fail", [{"code": c, "message": REASONS[c]} for c in fails], m, stills)
     if reviews:
-        return Result("review", [{"code": c, "message": REVIEW_REASONS[c]} for c in reviews], m)
-    return Result("pass", [], m)
+        reasons = [{"code": c, "message": REVIEW_REASONS[c]} for c in dict.fromkeys(reviews)]
+        return Result("review", reasons, m, stills)
+    return Result("pass", [], m, stills)
+
+
+def _passive(
+    clip: Clip, tracked: pad.Track, opening: np.ndarray, speaking: np.ndarray
+) -> dict[str, float | None]:
+    syllables = pad.syllables(clip.audio, SAMPLE_RATE, speaking, speech.VAD_CHUNK_S)
+    return {
+        "deformation": pad.deformation(tracked),
+        "upper_change": pad.upper_change(clip.frames, tracked),
+        "lip_sync": pad.lip_sync(tracked, opening, syllables),
+        "repeated_frames": pad.repeated_frames(clip.frames),
+    }
+
+
+STILL_SIDE = 240  # pixels on the long side of the frames shown to the exam office
+
+
+def _stills(
+    clip: Clip,
+    tracked: pad.Track,
+    opening: np.ndarray,
+    detected: dict[int, list[tuple[int, int, int, int]]],
+    with_face: list[int],
+) -> dict[str, bytes]:
+    """Three small JPEG frames for the exam office: the largest face, the mouth at its
+    widest and at its narrowest."""
+    import cv2
+
+    picks: dict[str, int] = {}
+    if with_face:
+        picks["face"] = max(with_face, key=lambda i: _area(detected[i][0]))
+    if len(opening):
+        picks["mouth_open"] = tracked.indices[int(np.argmax(opening))]
+        picks["mouth_closed"] = tracked.indices[int(np.argmin(opening))]
+    out = {}
+    for name, index in picks.items():
+        rgb = clip.frames[index].rgb()
+        h, w = rgb.shape[:2]
+        scale = STILL_SIDE / max(h, w)
+        small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))))
+        ok, jpeg = cv2.imencode(
+            ".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+        )
+        if ok:
+            out[name] = jpeg.tobytes()
+    return out
 
 
 def _voiced(audio: np.ndarray, speaking: np.ndarray) -> np.ndarray:
@@ -420,7 +479,8 @@ def check_video(
     threshold: float = 0.6,
     review_band: float = 0.06,
 ) -> dict[str, Any]:
-    """decode + analyse, for a worker process (plain arguments); BadVideo propagates."""
+    """decode + analyse, for a worker process (plain arguments); BadVideo propagates.
+    `stills` holds the three JPEG frames for the exam office."""
     from verification.imageio import decode as decode_image
 
     portrait = decode_image(portrait_jpeg).rgb
@@ -436,7 +496,7 @@ def check_video(
         threshold=threshold,
         review_band=review_band,
     )
-    return result.as_dict()
+    return {**result.as_dict(), "stills": result.stills}
 
 
 _RECOGNISERS: dict[str | None, tuple[speech.Recogniser | None, str]] = {}

@@ -15,6 +15,7 @@ import hashlib
 import shutil
 import sys
 import unicodedata
+from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,13 @@ MIN_WINDOW_FRAMES = 1000
 MAX_WINDOW_FRAMES = 3000
 # Telling Whisper that digits are being read keeps it from hearing look-alike words.
 DIGITS_PROMPT = "数字：一二三四五六七八九零。"
+CHINESE_FORMS = "零一二三四五六七八九"
+# How far (natural log) the issued digits may score below the free transcript and still
+# count as heard. Measured on espeak-ng readings (benchmarks.attacks): readings of the
+# issued digits score at or above -5 except for 1 in 30; readings of another random
+# string score -7 or lower except for 1 in 90, hence the cut at -4 (a miss goes to a
+# person; a false match needs the rest of the check to pass too).
+MATCH_MARGIN = 4.0
 MAX_TOKENS = 24  # six digits and punctuation fit; a looping transcript stops here
 
 WHISPER_BASE_SHA256 = {
@@ -73,7 +81,54 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     return out
 
 
+def read_audio(data: bytes, *, longest_s: float = 30.0) -> np.ndarray:
+    """The sound of an audio or video file as 16 kHz mono float32 (at most `longest_s`)."""
+    import io
+
+    try:
+        import av
+    except ImportError as exc:
+        raise MissingDependency("缺少音视频解码组件 PyAV。") from exc
+    from verification.errors import VerificationError
+
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                raise VerificationError("文件中没有声音。", code="no_audio_track")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            taken = 0
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    taken += chunks[-1].size
+                if taken > longest_s * SAMPLE_RATE:
+                    break
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise VerificationError("无法读取该音视频文件。", code="audio_unreadable") from exc
+    if not chunks:
+        return np.zeros(0, np.float32)
+    return (np.concatenate(chunks).astype(np.float32) / 32768.0)[: int(longest_s * SAMPLE_RATE)]
+
+
 # --- digits -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """What the recogniser made of a reading, against the digits that were issued.
+
+    `heard`: the digits of the free transcript. `score`: log-probability of the issued
+    digits minus that of the free transcript, both forced through the decoder (0 when the
+    transcript is the issued digits; negative when the model prefers something else).
+    `match`: the issued digits were heard, or are within `MATCH_MARGIN` of the best."""
+
+    heard: str
+    match: bool
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"heard": self.heard, "match": self.match, "score": round(self.score, 2)}
 
 
 class Recogniser(Protocol):
@@ -81,6 +136,9 @@ class Recogniser(Protocol):
 
     def transcribe(self, audio: np.ndarray) -> str:
         """What was said (16 kHz mono float32)."""
+
+    def hear(self, audio: np.ndarray, issued: str) -> Hearing:
+        """Whether `issued` was read (16 kHz mono float32)."""
 
 
 def spoken_digits(text: str) -> str:
@@ -92,19 +150,8 @@ def spoken_digits(text: str) -> str:
     )
 
 
-def digits_close(heard: str, issued: str) -> bool:
-    """Equal, or one digit off (one substitution, insertion or deletion)."""
-    if heard == issued:
-        return True
-    if abs(len(heard) - len(issued)) > 1:
-        return False
-    previous = list(range(len(issued) + 1))
-    for i, a in enumerate(heard, 1):
-        current = [i]
-        for j, b in enumerate(issued, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
-        previous = current
-    return previous[-1] <= 1
+def chinese_digits(digits: str) -> str:
+    return "".join(CHINESE_FORMS[int(d)] for d in digits)
 
 
 class WhisperRecogniser:
@@ -139,7 +186,8 @@ class WhisperRecogniser:
             tokenizer.no_timestamps,
         ]
 
-    def transcribe(self, audio: np.ndarray) -> str:
+    def _encode(self, audio: np.ndarray) -> tuple[object, int]:
+        """The encoder's output for `audio` in one short window, and its frames in use."""
         import ctranslate2
 
         frames = int(np.ceil(len(audio) / self._model.feature_extractor.hop_length)) + 50
@@ -149,6 +197,9 @@ class WhisperRecogniser:
         encoded = self._model.model.encode(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None]))
         )
+        return encoded, min(frames, window)
+
+    def _free(self, encoded: object) -> list[int]:
         result = self._model.model.generate(
             encoded,
             [self._prompt],
@@ -157,7 +208,52 @@ class WhisperRecogniser:
             suppress_blank=True,
         )
         eot = self._tokenizer.eot
-        return self._tokenizer.decode([t for t in result[0].sequences_ids[0] if t < eot])
+        return [t for t in result[0].sequences_ids[0] if t < eot]
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        encoded, _frames = self._encode(audio)
+        return str(self._tokenizer.decode(self._free(encoded)))
+
+    def hear(self, audio: np.ndarray, issued: str) -> Hearing:
+        """Decode freely, then force the issued digits (as Arabic and as Chinese numerals)
+        and the free transcript through the decoder and compare their log-probabilities.
+
+        Free decoding alone hears a third of clean readings exactly (Whisper base drops or
+        merges digits); the issued string is known, so the question asked is whether it
+        explains the audio about as well as the model's own best guess."""
+        import ctranslate2
+
+        encoded, frames = self._encode(audio)
+        free = self._free(encoded)
+        heard = spoken_digits(str(self._tokenizer.decode(free)))
+        if not issued.isdigit():
+            return Hearing(heard, False, float("-inf"))
+        # The issued digits in both writings, against the free transcript and the digits
+        # it holds in both writings (whichever the model finds likeliest).
+        candidates = [
+            self._tokenizer.encode(issued),
+            self._tokenizer.encode(chinese_digits(issued)),
+            free or self._tokenizer.encode("。"),
+        ]
+        if heard:
+            candidates += [
+                self._tokenizer.encode(heard),
+                self._tokenizer.encode(chinese_digits(heard)),
+            ]
+        batch = np.repeat(np.asarray(encoded), len(candidates), axis=0)
+        aligned = self._model.model.align(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(batch)),
+            self._prompt,
+            [c + [self._tokenizer.eot] for c in candidates],
+            [frames] * len(candidates),
+        )
+        # The last probability is the end token's, which the aligner reports as 0.
+        scores = [
+            float(np.log(np.maximum(np.asarray(r.text_token_probs[:-1]), 1e-9)).sum())
+            for r in aligned
+        ]
+        score = 0.0 if heard == issued else min(0.0, max(scores[:2]) - max(scores[2:]))
+        return Hearing(heard, heard == issued or score >= -MATCH_MARGIN, score)
 
 
 def verify_manifest(model_dir: Path) -> None:

@@ -170,7 +170,39 @@ def _attempt(candidate_id: int, attempt: LiveAttempt) -> dict[str, Any]:
         "digits": m.get("digits_heard", "未识别"),
         "reasons": "；".join(r.get("message", "") for r in attempt.reasons) or "—",
         "video": media_link(candidate_id, "video", attempt.id) if attempt.video_key else "",
+        "signals": [
+            (label, m[key], explanation)
+            for key, label, explanation in PASSIVE_SIGNALS
+            if m.get(key) is not None
+        ],
+        "stills": [
+            (STILL_NAMES[name], media_link(candidate_id, f"still-{name}", attempt.id))
+            for name in STILL_NAMES
+            if name in (m.get("stills") or {})
+        ],
     }
+
+
+# The live check's passive signals as the exam office reads them (verification.pad).
+PASSIVE_SIGNALS = (
+    (
+        "deformation",
+        "面部立体形变",
+        "眼角、眉毛、鼻梁相对一个平面运动的偏离；照片约 0.01，真人说话通常 0.06 以上，低于 0.03 视为平面。",
+    ),
+    (
+        "upper_change",
+        "上半脸变化",
+        "对齐后眉眼区域的灰度变化；照片约 1–9，真人通常 20 以上，低于 10 视为静止。",
+    ),
+    (
+        "lip_sync",
+        "口型同步",
+        "音节处张嘴程度高于随机时间的程度（标准差）；真人朗读通常在 0.2 以上，低于 0.1 转人工。",
+    ),
+    ("repeated_frames", "重复画面比例", "相邻画面完全相同的比例；超过 0.5 转人工。"),
+)
+STILL_NAMES = {"face": "正脸", "mouth_open": "张嘴", "mouth_closed": "闭嘴"}
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
@@ -216,6 +248,7 @@ def read_candidate(
         },
         failures=sum(a.verdict == "fail" for a in attempts),
         attempts=[_attempt(candidate.id, a) for a in attempts],
+        signal_legend=[(label, text) for _key, label, text in PASSIVE_SIGNALS],
         materials=[
             {
                 "link": media_link(candidate.id, "material", m.id),
@@ -267,13 +300,11 @@ def read_media(
         key = (
             material.key if material is not None and material.candidate_id == candidate.id else None
         )
-    elif kind == "video":
+    elif kind == "video" or kind.removeprefix("still-") in STILL_NAMES:
         attempt = session.get(LiveAttempt, row_id)
-        key = (
-            attempt.video_key
-            if attempt is not None and attempt.candidate_id == candidate.id
-            else None
-        )
+        if attempt is not None and attempt.candidate_id == candidate.id:
+            stills = (attempt.measurements or {}).get("stills") or {}
+            key = attempt.video_key if kind == "video" else stills.get(kind[len("still-") :])
     if not key:
         raise ApiError(404, "not_found", "没有这份材料。")
     review.audit(session, staff, "view_media", candidate.id, f"{kind} {row_id}")

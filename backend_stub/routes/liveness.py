@@ -104,6 +104,13 @@ async def upload_video(
                 422, exc.code, exc.message + "这组数字已失效，请重新获取数字后再录制。"
             ) from None
         raise
+    # Three frames for the exam office (face, mouth open, mouth closed), kept privately.
+    stills = {
+        name: uploads.store(
+            request, session, settings, candidate.id, "liveness", jpeg, suffix=".jpg"
+        )
+        for name, jpeg in result.get("stills", {}).items()
+    }
     attempt = LiveAttempt(
         candidate_id=candidate.id,
         challenge_id=challenge.id,
@@ -118,7 +125,7 @@ async def upload_video(
         ),
         verdict=result["verdict"],
         reasons=result["reasons"],
-        measurements=result["measurements"],
+        measurements={**result["measurements"], "stills": stills},
     )
     session.add(attempt)
     session.commit()

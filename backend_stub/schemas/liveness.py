@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class ChallengeOut(BaseModel):
@@ -23,6 +23,11 @@ class AttemptOut(BaseModel):
     verdict: str
     reasons: list[dict[str, str]]
     measurements: dict[str, Any]
+
+    @field_validator("measurements")
+    @classmethod
+    def _without_media_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in value.items() if k != "stills"}
 
 
 class LivenessOut(BaseModel):

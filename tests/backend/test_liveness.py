@@ -181,3 +181,38 @@ def test_digits_are_easy_to_read() -> None:
         assert len(digits) == 4 and digits.isdigit()
         assert all(a != b for a, b in zip(digits, digits[1:], strict=False))
         assert max(digits.count(d) for d in digits) < 3
+
+
+def test_the_office_sees_the_passive_signals_and_three_frames_the_candidate_does_not(
+    client: TestClient,
+) -> None:
+    from backend_stub import catalog
+    from backend_stub.models import Candidate
+    from tests.backend.test_review import add_staff, console
+
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        catalog.seed_demo(session)
+    candidate = candidate_with_card(client, clips.talking_portrait())
+    issued = challenge(client, candidate["token"])
+    body = upload(client, candidate["token"], issued["id"], clips.talking()).json()
+    m = body["measurements"]
+    assert {"deformation", "upper_change", "lip_sync", "repeated_frames"} <= set(m)
+    assert "stills" not in m  # the storage keys stay on the server
+    with client.app.state.db.sessionmaker() as session:  # type: ignore[attr-defined]
+        db_id = session.query(Candidate.id).filter_by(id_number=candidate["id_number"]).scalar()
+        district = session.get(Candidate, db_id).exam_district
+    add_staff(client, "live-desk", districts=(district,))
+    desk = console(client, "live-desk")
+    page = desk.get(f"/office/candidates/{db_id}").text
+    assert "面部立体形变" in page and "上半脸变化" in page and "口型同步" in page
+    for name in ("face", "mouth_open", "mouth_closed"):
+        link = f"/office/candidates/{db_id}/media/still-{name}/{body['id']}"
+        assert link in page
+        frame = desk.get(link)
+        assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"
+    # Not for the candidate, nor for a frame name that is not one of the three.
+    stranger = client.get(
+        f"/office/candidates/{db_id}/media/still-face/{body['id']}", follow_redirects=False
+    )
+    assert stranger.status_code in (303, 401)
+    assert desk.get(f"/office/candidates/{db_id}/media/still-other/{body['id']}").status_code == 404

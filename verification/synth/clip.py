@@ -1,7 +1,7 @@
 """Test clips for the live check: digit speech (espeak-ng) and videos (PyAV).
 
 - `talking`: a real talking-head clip (shared test data) trimmed, with the digits read
-  over it — a face present, the mouth moving;
+  on its mouth openings — a face present, the mouth moving with the voice;
 - `still`: a photo panned and zoomed like a phone held up to the camera — no lips moving;
 - any frames with silence or with someone else's face, in MP4 (H.264/AAC) or WebM
   (VP8/Opus, written without a duration, as browsers do).
@@ -177,9 +177,12 @@ def fit_audio(audio: np.ndarray, seconds: float, *, rate: int = RATE) -> np.ndar
     return np.concatenate([audio, silence((n - len(audio)) / rate, rate=rate)])
 
 
-def talking(digits: str, *, seconds: float = 4.0, container: str = "mp4") -> bytes:
-    frames, fps = talking_frames(seconds)
-    return encode(frames, fit_audio(digit_speech(digits), seconds), fps=fps, container=container)
+def talking(digits: str, *, container: str = "mp4") -> bytes:
+    """The talking-head clip with `digits` read on its own mouth openings (4 s)."""
+    from verification.synth import attacks
+
+    frames, audio, fps = attacks.genuine_reading(digits)
+    return encode(frames, audio, fps=fps, container=container)
 
 
 def still(
