@@ -109,6 +109,7 @@ class IdCardSubmission(Base):
     front_key: Mapped[str] = mapped_column(String(128))
     back_key: Mapped[str | None] = mapped_column(String(128))
     portrait_key: Mapped[str | None] = mapped_column(String(128))
+    crop_key: Mapped[str | None] = mapped_column(String(128))  # the card, straightened
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     confirmed_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     confirmed_at: Mapped[datetime | None]

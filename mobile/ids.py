@@ -58,6 +58,7 @@ IDCARD_WARNINGS = "idcard-warnings"
 IDCARD_MISMATCH = "idcard-mismatch"
 IDCARD_USE_CARD_NAME = "idcard-use-card-name"
 IDCARD_CONFIRMED = "idcard-confirmed"
+IDCARD_CROP = "idcard-crop"
 IDCARD_NEXT = "idcard-next"
 
 

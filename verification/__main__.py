@@ -34,7 +34,7 @@ def _idcard(args: argparse.Namespace) -> int:
     from verification.idcard.reader import read_card
 
     try:
-        result, portrait = read_card(
+        result, portrait, _crop = read_card(
             Path(args.image).read_bytes(), Path(args.back).read_bytes() if args.back else None
         )
     except VerificationError as exc:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
 from sqlalchemy import select
 
 from backend_stub import uploads
@@ -77,7 +77,9 @@ async def upload_idcard(
     back_bytes = (
         await uploads.read_image(back, settings.MAX_IMAGE_BYTES) if back is not None else None
     )
-    result, portrait = await request.app.state.verifier.run(read_card, front_bytes, back_bytes)
+    result, portrait, crop = await request.app.state.verifier.run(
+        read_card, front_bytes, back_bytes
+    )
     refused = [w for w in result["quality"]["warnings"] if w["severity"] == "refuse"]
     if refused:
         raise ApiError(422, refused[0]["code"], refused[0]["message"], quality=result["quality"])
@@ -92,6 +94,7 @@ async def upload_idcard(
         front_key=store("idcard-front", front_bytes, ".img"),
         back_key=store("idcard-back", back_bytes, ".img"),
         portrait_key=store("idcard-portrait", portrait, ".jpg"),
+        crop_key=store("idcard-crop", crop, ".jpg"),
         result=result,
     )
     session.add(submission)
@@ -111,6 +114,18 @@ def read_latest_idcard(candidate: CurrentCandidate, session: SessionDep) -> IdCa
     if submission is None:
         raise ApiError(404, "idcard_not_found", "还没有上传身份证照片。")
     return submission_out(candidate, submission)
+
+
+@router.get("/{submission_id}/crop", response_class=Response)
+def read_crop(submission: OwnedSubmission, request: Request) -> Response:
+    """The card as the reader straightened it (JPEG), for its owner to compare."""
+    if not submission.crop_key:
+        raise ApiError(404, "idcard_crop_missing", "这张照片没有可显示的身份证画面。")
+    try:
+        data = request.app.state.media.read(submission.crop_key)
+    except (OSError, ValueError):
+        raise ApiError(404, "idcard_crop_missing", "这张照片没有可显示的身份证画面。") from None
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{submission_id}/confirm", response_model=IdCardOut)

@@ -70,9 +70,11 @@ class ApiClient:
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
+        raw: bool = False,
     ) -> Any:
         """The one request path: JSON, a streamed body or a multipart form; the login's
-        token; a network failure or a refusal as an ApiError in Chinese."""
+        token; a network failure or a refusal as an ApiError in Chinese. `raw`: the
+        answer's bytes (an image) instead of its JSON."""
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -89,6 +91,8 @@ class ApiClient:
             )
         except httpx.HTTPError:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
+        if raw and response.status_code < 400:
+            return response.content
         return self._body(response)
 
     @staticmethod
@@ -246,6 +250,16 @@ class ApiClient:
             if exc.code == "idcard_not_found":
                 return None
             raise
+
+    async def idcard_crop(self, submission_id: int) -> bytes | None:
+        """The card as the server straightened it for reading (JPEG), if it has one."""
+        try:
+            data = await self._call("GET", f"/api/idcard/{submission_id}/crop", raw=True)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return bytes(data)
 
     async def confirm_idcard(self, submission_id: int, fields: dict[str, Any]) -> IdCardReading:
         data = await self._call("POST", f"/api/idcard/{submission_id}/confirm", json=fields)

@@ -118,8 +118,41 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             form.data.use_card_name = bool(e.control.value)
 
         confirm_button = primary_button(ids.IDCARD_CONFIRM, "确认无误，下一步", confirm)
+        # The card as the server read it (turned upright, straightened), fetched after.
+        crop = semantic(
+            ids.IDCARD_CROP,
+            ft.Column(
+                [
+                    ft.Text(
+                        "系统识别所用的身份证画面(已自动摆正)",
+                        size=13,
+                        color=ft.Colors.BLUE_GREY_700,
+                    ),
+                ],
+                spacing=4,
+                horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            ),
+            visible=False,
+        )
+
+        async def show_crop() -> None:
+            try:
+                data = await state.api.idcard_crop(reading.id)
+            except ApiError:
+                return  # the fields are what matters; the picture is a help
+            if not data:
+                return
+            column = crop.content
+            assert isinstance(column, ft.Column)
+            column.controls.insert(
+                0, ft.Image(src=data, width=320, fit=ft.BoxFit.CONTAIN, border_radius=6)
+            )
+            crop.visible = True
+            crop.update()
+
         body.controls = [
             warnings.control,
+            crop,
             ft.Text("请对照身份证核对识别结果，如有错误请直接修改：", size=15),
             field("name", max_length=30),
             form.radio("sex", ids.card_field("sex"), "性别", ["男", "女"]),
@@ -148,6 +181,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             ),
         ]
         body.update()
+        body.page.run_task(show_crop)
 
     def show_confirmed(reading: IdCardReading) -> None:
         """Back on this screen after confirming: what was confirmed, and the way on."""

@@ -135,6 +135,15 @@ def test_nobody_else_can_see_or_confirm_a_submission(client: TestClient) -> None
     )
     assert response.status_code == 404
     assert client.get("/api/idcard", headers=auth(intruder["token"])).status_code == 404
+    # The straightened card the reader used: its owner sees it, nobody else does.
+    crop = client.get(f"/api/idcard/{reading['id']}/crop", headers=auth(owner["token"]))
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
+    card = Image.open(io.BytesIO(crop.content))
+    assert card.width == 640 and 1.4 < card.width / card.height < 1.8
+    assert crop.headers["cache-control"] == "no-store"
+    other = client.get(f"/api/idcard/{reading['id']}/crop", headers=auth(intruder["token"]))
+    assert other.status_code == 404
+    assert client.get(f"/api/idcard/{reading['id']}/crop").status_code == 401
     assert (
         client.post("/api/idcard", files={"front": ("a.jpg", b"x", "image/jpeg")}).status_code
         == 401

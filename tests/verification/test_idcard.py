@@ -104,8 +104,10 @@ def test_the_portrait_is_cropped_from_the_card() -> None:
     fields = synth.random_fields(rng)
     card = synth.render_card(fields, rng=rng, portrait=face)
     data = synth.jpeg_bytes(synth.photograph(card, rng=rng))
-    result, portrait = read_card(data)
-    assert portrait is not None
+    result, portrait, straightened = read_card(data)
+    assert portrait is not None and straightened is not None
+    card_view = Image.open(io.BytesIO(straightened))  # the card upright, for the candidate
+    assert card_view.width == 640 and 1.4 < card_view.width / card_view.height < 1.8
     crop = Image.open(io.BytesIO(portrait))
     assert crop.height >= 300 and 0.65 < crop.width / crop.height < 0.9
     # The crop holds the face photo, not the card's text: it is mostly not the pale card.
@@ -152,7 +154,7 @@ def test_the_emblem_side_is_read_and_an_expired_card_refused() -> None:
         valid_from=dt.date(2005, 6, 1),
         valid_until=dt.date(2025, 6, 1),
     )
-    result, _ = read_card(front, synth.jpeg_bytes(synth.photograph(expired, rng=rng)))
+    result, _, _ = read_card(front, synth.jpeg_bytes(synth.photograph(expired, rng=rng)))
     assert result["back"]["issuer"] == "武汉市公安局洪山分局"
     assert result["back"]["valid_until"] == "2025-06-01"
     assert result["back"]["expired"] is True

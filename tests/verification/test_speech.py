@@ -115,3 +115,23 @@ def test_a_genuine_clip_passes_when_the_model_hears_the_digits(
     )
     assert wrong.verdict == "review"  # other digits: a person decides, never a rejection
     assert [r["code"] for r in wrong.reasons] == ["digits_mismatch"]
+
+
+def test_the_digits_command_reads_a_clip_and_says_whether_the_digits_were_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from verification.__main__ import main
+
+    video = tmp_path / "reading.mp4"
+    video.write_bytes(clips.talking())
+    assert main(["digits", str(video), "--digits", clips.DIGITS, "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["match"] is True and said["score"] <= 0 and said["heard"].isdigit()
+    assert main(["digits", str(video), "--digits", "5814", "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["match"] is False
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video" * 200)
+    assert main(["digits", str(garbage), "--digits", "5814", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["code"] == "audio_unreadable"

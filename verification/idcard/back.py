@@ -12,9 +12,13 @@ import numpy as np
 from verification.errors import NotAnIdCard
 from verification.idcard.ocr import OcrEngine, engine
 
+# Dots are often read as ":" or "," on small or tilted photos.
+SEP = r"[.\-/年:：,，·]?"
 PERIOD_RE = re.compile(
-    r"(\d{4})[.\-/年]?(\d{2})[.\-/月]?(\d{2})日?[-—–~至]+(?:(\d{4})[.\-/年]?(\d{2})[.\-/月]?(\d{2})|(长期))"
+    rf"(\d{{4}}){SEP}(\d{{2}}){SEP}(\d{{2}})日?[-—–~至]+(?:(\d{{4}}){SEP}(\d{{2}}){SEP}(\d{{2}})|(长期))"
 )
+# 签发机关, also with its first character misread (答发机关).
+ISSUER_LABEL = re.compile(r"^.?发机关|^签发机")
 
 
 @dataclass
@@ -44,8 +48,10 @@ def parse_back(texts: list[str], *, today: dt.date | None = None) -> BackReading
         raise NotAnIdCard("未识别到身份证国徽面，请重新拍摄。", code="not_id_card_back")
     issuer = None
     for i, text in enumerate(joined):
-        if text.startswith("签发机关"):
-            issuer = text[len("签发机关") :] or (joined[i + 1] if i + 1 < len(joined) else None)
+        label = ISSUER_LABEL.match(text)
+        if label:
+            rest = text[label.end() :].lstrip("关:：")
+            issuer = rest or (joined[i + 1] if i + 1 < len(joined) else None)
             break
     valid_from = valid_until = None
     permanent = False

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -54,6 +56,8 @@ DOTS = str.maketrans({"・": "·", "•": "·", "‧": "·", "．": "·", "∙":
 def _clean(text: str) -> str:
     # NFKC: full-width digits and letters (common in rotated lines) become ASCII.
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).translate(DOTS)
+    # Symbols (☑ □ ● …) are never printed in a field: OCR made them of a speck or a corner.
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Sm", "Sk"))
     for mark in WATERMARKS:
         text = text.replace(mark, "")
     return text
@@ -62,8 +66,39 @@ def _clean(text: str) -> str:
 def _strip_label(text: str, key: str) -> str:
     for label in LABELS[key]:
         if text.startswith(label):
-            return text[len(label) :]
-    return text
+            text = text[len(label) :]
+            break
+    return text.lstrip(":：;；,，.。、")
+
+
+@cache
+def ethnicities() -> tuple[str, ...]:
+    """The 56 names as printed (data/ethnicities.txt)."""
+    path = Path(__file__).with_name("data") / "ethnicities.txt"
+    names = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(n for n in names if n and not n.startswith("#"))
+
+
+def closest_ethnicity(read: str) -> tuple[str, float]:
+    """The official name `read` most likely is, and how sure (1.0: exactly; 0.6: one
+    character off, missing or extra; otherwise what was read, at 0.3 — a value that is
+    not one of the 56 is shown for the candidate to correct, never silently replaced)."""
+    value = read.removesuffix("族") if len(read) > 1 else read
+    if value in ethnicities():
+        return value, 1.0
+    near = [n for n in ethnicities() if len(n) >= 2 and _one_edit(value, n)]
+    if len(near) == 1:
+        return near[0], 0.6
+    return value, 0.3
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _starts_with_label(text: str, key: str) -> bool:
@@ -151,6 +186,11 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
         for i, text in enumerate(texts):
             if _starts_with_label(text, key):
                 return i
+        if key == "name":  # 姓名 with its second character misread (姓色, 姓各)
+            for i, text in enumerate(texts[:4]):
+                if text.startswith("姓") and len(text) >= 4 and not text[2:3].isdigit():
+                    texts[i] = "姓名" + text[2:]
+                    return i
         return None
 
     def take(key: str, value: str, indices: list[int], *, layout_used: bool = False) -> None:
@@ -181,7 +221,8 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
             continue
         rest = _strip_label(texts[i], key)
         if key == "sex":
-            rest = rest.split("民族")[0]
+            rest = re.split(r"[民名]族", rest)[0]
+            rest = rest[:1] if rest[:1] in ("男", "女") else rest
         if rest:
             take(key, rest, [i])
             continue
@@ -190,9 +231,11 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
             right = [j for j in right if texts[j][:1] in "男女"]
         if right:
             take(key, _strip_label(texts[right[0]], key), [i, right[0]])
-    # "性别男民族汉" read as one line.
+    # "性别男民族汉" read as one line (also with a label misread: 名族, 期女民族汉).
     for i, text in enumerate(texts):
-        match = re.match(r"性别?(.)民族?(.+)", text)
+        match = re.match(r"性别?(.)[民名]族?(.+)", text) or re.match(
+            r"^.{0,2}?([男女])[民名]族(.+)$", text
+        )
         if match and "sex" not in out.values:
             take("sex", match.group(1), [i])
         if match and "ethnicity" not in out.values:
@@ -236,8 +279,10 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
                 continue  # the label column (e.g. 公民身份号码 read separately)
             if layout.uv[j] is not None and layout.uv[j][0] > REGIONS["address"][2]:  # type: ignore[index]
                 continue  # inside the portrait
-            if _starts_with_label(texts[j], "number"):
-                continue
+            if _starts_with_label(texts[j], "number") or any(
+                _starts_with_label(texts[j], k) for k in ("name", "sex", "ethnicity", "birth")
+            ):
+                continue  # a label word never goes into the address
             picked.append(j)
         picked.sort(key=lambda j: (lines[j].center[1], lines[j].center[0]))
         value = "".join(_strip_label(texts[j], "address") for j in picked)
@@ -277,6 +322,18 @@ def parse_front(lines: list[TextLine], homography: np.ndarray | None = None) -> 
             value = _strip_label(texts[indices[0]], key)
             indices = indices[:1]
         take(key, value, indices, layout_used=True)
+
+    if out.values.get("address"):
+        from verification.idcard import places
+
+        address, changed = places.correct(out.values["address"])  # type: ignore[arg-type]
+        if changed:  # a place name put right: shown for the candidate to check
+            out.values["address"] = address
+            out.confidence["address"] = min(out.confidence.get("address", 1.0), 0.8)
+    if out.values.get("ethnicity"):
+        name, sure = closest_ethnicity(out.values["ethnicity"])  # type: ignore[arg-type]
+        out.values["ethnicity"] = name
+        out.confidence["ethnicity"] = min(out.confidence.get("ethnicity", 1.0), sure)
 
     if out.values.get("sex") not in (None, "男", "女"):
         # Only 男 or 女 can be printed there; anything else was misread.

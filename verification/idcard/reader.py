@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from rules import idnumber
 from verification.errors import NotAnIdCard
 from verification.idcard import locate, quality
+from verification.idcard.back import BackReading
 from verification.idcard.fields import ReadFields, looks_like_emblem_side, number_like, parse_front
 from verification.idcard.ocr import OcrEngine, TextLine, engine
 
@@ -31,6 +32,8 @@ class FrontReading:
     mirrored: bool = False
     portrait: np.ndarray | None = field(default=None, repr=False)  # RGB crop of the photo
     lines: list[str] = field(default_factory=list, repr=False)
+    back: BackReading | None = None  # the emblem side, when the photo shows both
+    crop: np.ndarray | None = field(default=None, repr=False)  # RGB: the card, straightened
 
     @property
     def uncertain(self) -> list[str]:
@@ -52,6 +55,7 @@ class FrontReading:
             "portrait": None
             if self.portrait is None
             else {"width": int(self.portrait.shape[1]), "height": int(self.portrait.shape[0])},
+            **({"back": self.back.as_dict()} if self.back is not None else {}),
         }
 
 
@@ -89,12 +93,34 @@ def _down_vector(lines: list[TextLine]) -> np.ndarray | None:
     return None
 
 
-def _quarter_turns(down: np.ndarray) -> int:
-    """np.rot90's k that makes `down` point down the image."""
+def _quarter_turns(down: np.ndarray, lines: list[TextLine] | None = None) -> int:
+    """np.rot90's k that makes `down` point down the image. The text lines themselves say
+    whether the card lies across or along the photo: lines that run left-right leave only
+    0 or 180 degrees (labels misread on a small photo cannot turn it sideways)."""
     dx, dy = float(down[0]), float(down[1])
+    across = _lines_run(lines or [])
+    if across == "horizontal":
+        return 0 if dy >= 0 else 2
+    if across == "vertical":
+        return 3 if dx > 0 else 1
     if abs(dy) >= abs(dx):
         return 0 if dy > 0 else 2
     return 3 if dx > 0 else 1
+
+
+def _lines_run(lines: list[TextLine]) -> str | None:
+    """Which way most long text lines run in the image (None: too few to tell)."""
+    votes = []
+    for line in lines:
+        if len(line.text.strip()) < 4:
+            continue
+        extent_x, extent_y = float(np.ptp(line.box[:, 0])), float(np.ptp(line.box[:, 1]))
+        if max(extent_x, extent_y) > 2 * min(extent_x, extent_y):
+            votes.append(extent_x > extent_y)
+    if len(votes) < 3:
+        return None
+    share = sum(votes) / len(votes)
+    return "horizontal" if share >= 0.75 else "vertical" if share <= 0.25 else None
 
 
 def _rotate_lines(lines: list[TextLine], k: int, shape: tuple[int, ...]) -> list[TextLine]:
@@ -111,12 +137,19 @@ def _rotate_lines(lines: list[TextLine], k: int, shape: tuple[int, ...]) -> list
     return turned
 
 
+WHOLE_READ_SHARE = 0.45
+
+
 def _read_card_area(bgr: np.ndarray, ocr: OcrEngine) -> list[TextLine]:
     """OCR only the card (plus a margin) when its outline is found: less to detect."""
+    import cv2
+
     quad = locate.find_card(bgr)
-    if quad is None:
-        return ocr.read(bgr)
     h, w = bgr.shape[:2]
+    # No outline, or a card that leaves most of the photo (both sides side by side, or
+    # a second card beside it): read the whole photo.
+    if quad is None or cv2.contourArea(quad.astype(np.float32)) < WHOLE_READ_SHARE * h * w:
+        return ocr.read(bgr)
     pad = 0.04 * max(float(np.ptp(quad[:, 0])), float(np.ptp(quad[:, 1])))
     x0, y0 = max(0, int(quad[:, 0].min() - pad)), max(0, int(quad[:, 1].min() - pad))
     x1, y1 = min(w, int(quad[:, 0].max() + pad)), min(h, int(quad[:, 1].max() + pad))
@@ -135,11 +168,35 @@ def _upright(bgr: np.ndarray, ocr: OcrEngine) -> tuple[np.ndarray, list[TextLine
         if _anchor_score(flipped_lines) > _anchor_score(lines):
             bgr, lines, mirrored = flipped, flipped_lines, True
     down = _down_vector(lines)
-    k = _quarter_turns(down) if down is not None else 0
+    k = _quarter_turns(down, lines) if down is not None else 0
     if k:
         lines = _rotate_lines(lines, k, bgr.shape)
         bgr = np.ascontiguousarray(np.rot90(bgr, k))
     return bgr, lines, (-k * 90) % 360, mirrored
+
+
+def _birth_from_number(read: ReadFields, lines: list[TextLine], id_check: dict[str, Any]) -> None:
+    """A birth line too garbled to parse (bilingual cards interleave other script) is
+    taken from the valid ID number when the line's digits hold its year, month and day,
+    in that order; marked for the candidate to check."""
+    import re
+
+    if read.values.get("birth") or not id_check.get("birth_from_id"):
+        return
+    line = next((ln.text for ln in lines if ln.text.replace(" ", "").startswith("出生")), None)
+    if line is None:
+        return
+    digits = re.sub(r"\D", "", line)
+    year, month, day = id_check["birth_from_id"].split("-")
+    wanted = [year, str(int(month)), str(int(day))]
+    position = 0
+    for part in wanted:
+        found = digits.find(part, position)
+        if found < 0:
+            return
+        position = found + len(part)
+    read.values["birth"] = id_check["birth_from_id"]
+    read.confidence["birth"] = 0.5
 
 
 def _check_number(read: ReadFields) -> tuple[str | None, dict[str, Any]]:
@@ -179,45 +236,171 @@ def _check_number(read: ReadFields) -> tuple[str | None, dict[str, Any]]:
     return info.number, check
 
 
-def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading:
-    """Read the portrait side from an upright-by-EXIF RGB photo."""
+CARD_ASPECT = (1.42, 1.75)  # width / height of a photo that is only the card (1.585 ± crop)
+TEXT_SPAN_WHOLE = 0.72  # share of the photo's width the text covers when it is the card
+SMALL_SIDE = 800  # px: smaller photos are enlarged to this before OCR
+EMBLEM_SEEDS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
+FRONT_SEEDS = ("姓名", "性别", "民族", "出生", "住址", "公民身份")
+
+
+def split_sides(lines: list[TextLine]) -> tuple[list[TextLine], list[TextLine]] | None:
+    """Both sides in one photo: the portrait side's lines and the emblem side's, split at
+    the widest gap between the two groups' anchor lines (side by side or one above the
+    other). None when the photo shows one side."""
+
+    def seeds(words: tuple[str, ...]) -> list[TextLine]:
+        return [ln for ln in lines if any(w in ln.text.replace(" ", "") for w in words)]
+
+    emblem, front = seeds(EMBLEM_SEEDS), seeds(FRONT_SEEDS)
+    front = [ln for ln in front if ln not in emblem]
+    numbers = [ln for ln in lines if len(number_like(ln.text)) >= 15]
+    if len(emblem) < 2 or len(front) + len(numbers) < 2:
+        return None
+    a = np.mean([ln.center for ln in emblem], axis=0)
+    b = np.mean([ln.center for ln in front + numbers], axis=0)
+    axis = b - a
+    length = float(np.linalg.norm(axis))
+    if length < 1:
+        return None
+    axis /= length
+    # The widest empty stretch between the two anchors, along the line joining them.
+    spans = sorted((float(min(ln.box @ axis)), float(max(ln.box @ axis))) for ln in lines)
+    lo, hi = float(a @ axis), float(b @ axis)
+    best, cut, reach = 0.0, (lo + hi) / 2, -np.inf
+    for start, end in spans:
+        if reach > -np.inf and lo < start and reach < hi and start - reach > best:
+            best, cut = start - reach, (start + reach) / 2
+        reach = max(reach, end)
+    back_lines = [ln for ln in lines if float(np.array(ln.center) @ axis) < cut]
+    front_lines = [ln for ln in lines if float(np.array(ln.center) @ axis) >= cut]
+    if _anchor_score(front_lines) < 3 or not looks_like_emblem_side(back_lines):
+        return None
+    return front_lines, back_lines
+
+
+def _region(lines: list[TextLine], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The part of the photo holding `lines`' card: the card's extent as its number line
+    places it, widened to every line, with a small margin."""
+    boxes = np.concatenate([ln.box for ln in lines])
+    x0, y0 = boxes.min(axis=0)
+    x1, y1 = boxes.max(axis=0)
+    number = next((ln for ln in lines if len(number_like(ln.text)) >= 15), None)
+    if number is not None:
+        ex0, ey0, ex1, ey1 = quality.estimate_from_number(
+            shape, number.box, with_label=_has_number_label(number.text)
+        )
+        x0, y0, x1, y1 = min(x0, ex0), min(y0, ey0), max(x1, ex1), max(y1, ey1)
+    pad = 0.03 * (x1 - x0)
+    h, w = shape[:2]
+    return (
+        max(0, int(x0 - pad)),
+        max(0, int(y0 - pad)),
+        min(w, int(x1 + pad)),
+        min(h, int(y1 + pad)),
+    )
+
+
+def _has_number_label(text: str) -> bool:
+    return any(word in text for word in ("公民", "身份", "号码"))
+
+
+def _whole_image_card(
+    shape: tuple[int, ...], number: TextLine, lines: list[TextLine]
+) -> np.ndarray | None:
+    """A scan or a tight photo with no outline to find: when the number line places the
+    card on (nearly) the whole photo, or the text spans most of its width and the card
+    fits, the photo's corners are the card's."""
+    h, w = shape[:2]
+    x0, y0, x1, y1 = quality.estimate_from_number(
+        shape, number.box, with_label=_has_number_label(number.text)
+    )
+    slack = quality.ESTIMATE_SLACK * (x1 - x0)
+    fits = x0 > -slack and y0 > -slack and x1 < w + slack and y1 < h + slack
+    fills = x0 < 2 * slack and y0 < 2 * slack and x1 > w - 2 * slack and y1 > h - 2 * slack
+    boxes = np.concatenate([line.box for line in lines])
+    text_span = float(np.ptp(boxes[:, 0])) / w  # the text covers 0.06-0.93 of a card
+    card_shaped = CARD_ASPECT[0] <= w / h <= CARD_ASPECT[1]  # a card is 85.6 × 54 mm
+    if not (fits and card_shaped and (fills or text_span >= TEXT_SPAN_WHOLE)):
+        return None
+    return np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+
+
+def read_front(
+    rgb: np.ndarray, *, ocr: OcrEngine | None = None, whole: bool = True
+) -> FrontReading:
+    """Read the portrait side from an upright-by-EXIF RGB photo. A photo of both sides
+    is read side by side: the portrait side's crop is read again on its own, and the
+    emblem side's lines give the issuer and the validity (`FrontReading.back`)."""
     import cv2
+
+    from verification.idcard.back import parse_back
 
     ocr = ocr or engine()
     bgr = np.ascontiguousarray(rgb[..., ::-1])
+    longest = max(bgr.shape[:2])
+    scale = 1.0
+    if longest < SMALL_SIDE:
+        # A small image (a 300-px photo, one side of a two-sided scan): OCR reads its
+        # small print better enlarged.
+        scale = SMALL_SIDE / longest
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     bgr, lines, rotation, mirrored = _upright(bgr, ocr)
+    back = None
     if looks_like_emblem_side(lines):
-        raise NotAnIdCard("这是身份证国徽面，请拍摄有照片的人像面。", code="emblem_side")
+        sides = split_sides(lines) if whole else None
+        if sides is None:
+            raise NotAnIdCard("这是身份证国徽面，请拍摄有照片的人像面。", code="emblem_side")
+        front_lines, back_lines = sides
+        back_lines.sort(key=lambda line: (line.center[1], line.center[0]))
+        back = parse_back([line.text for line in back_lines])
+        x0, y0, x1, y1 = _region(front_lines, bgr.shape)
+        crop = np.ascontiguousarray(bgr[y0:y1, x0:x1, ::-1])
+        reading = read_front(crop, ocr=ocr, whole=False)
+        reading.rotation, reading.mirrored, reading.back = rotation, mirrored, back
+        return reading
     if _anchor_score(lines) < 2:
         raise NotAnIdCard()
 
+    number_line = next((line for line in lines if len(number_like(line.text)) >= 15), None)
     quad = locate.find_card(bgr)
+    from_layout = False
+    if quad is None and number_line is not None:
+        quad = _whole_image_card(bgr.shape, number_line, lines)
+        from_layout = quad is not None
     homography = locate.to_card_coordinates(quad) if quad is not None else None
     flat = locate.flatten(bgr, quad) if quad is not None else None
     read = parse_front(lines, homography)
-    number_line = next((line for line in lines if len(number_like(line.text)) >= 15), None)
     shot = quality.measure(
-        bgr, quad, flat, number_box=number_line.box if number_line is not None else None
+        bgr,
+        quad,
+        flat,
+        number_box=number_line.box if number_line is not None else None,
+        number_label=number_line is not None and _has_number_label(number_line.text),
+        from_layout=from_layout,
+        pixel_scale=scale,
     )
     number, id_check = _check_number(read)
+    _birth_from_number(read, lines, id_check)
 
     portrait = None
     if flat is not None:
         u0, v0, u1, v1 = PORTRAIT_BOX
         # Back to the photo's own resolution: the flat card may be smaller than the shot.
-        scale = max(1.0, shot.measurements.get("card_width_px", locate.FLAT_W) / locate.FLAT_W)  # type: ignore[operator]
-        if scale > 1.0:
+        width = float(shot.measurements.get("card_width_px", locate.FLAT_W)) * scale  # type: ignore[arg-type]
+        zoom = max(1.0, width / locate.FLAT_W)
+        if zoom > 1.0:
             big = cv2.warpPerspective(
                 bgr,
-                np.diag([scale, scale, 1.0]) @ homography,  # type: ignore[operator]
-                (round(locate.FLAT_W * scale), round(locate.FLAT_H * scale)),
+                np.diag([zoom, zoom, 1.0]) @ homography,  # type: ignore[operator]
+                (round(locate.FLAT_W * zoom), round(locate.FLAT_H * zoom)),
                 flags=cv2.INTER_AREA,
             )
         else:
             big = flat
-        crop = big[round(v0 * scale) : round(v1 * scale), round(u0 * scale) : round(u1 * scale)]
+        crop = big[round(v0 * zoom) : round(v1 * zoom), round(u0 * zoom) : round(u1 * zoom)]
         portrait = np.ascontiguousarray(crop[..., ::-1])
-        shot.portrait(int(crop.shape[0]))
+        # Judged in the photo's own pixels (an enlarged photo adds none).
+        shot.portrait(int(min(crop.shape[0], width / locate.FLAT_W * (v1 - v0)) / scale))
 
     values = read.values
     fields = {
@@ -238,14 +421,40 @@ def read_front(rgb: np.ndarray, *, ocr: OcrEngine | None = None) -> FrontReading
         mirrored=mirrored,
         portrait=portrait,
         lines=[line.text for line in lines],
+        crop=_straightened(bgr, flat, lines, quad is None),
     )
 
 
-def read_card(
-    front: bytes, back: bytes | None = None, *, ocr: OcrEngine | None = None
-) -> tuple[dict[str, Any], bytes | None]:
-    """Decode and read one or both sides: the JSON the CLI and the backend return, and the
-    card's portrait as JPEG (for face matching), when the card's outline was found.
+CROP_WIDTH = 640  # px: the straightened card shown back to the candidate
+
+
+def _straightened(
+    bgr: np.ndarray, flat: np.ndarray | None, lines: list[TextLine], no_outline: bool
+) -> np.ndarray:
+    """The card as it was read (upright, flattened when its corners are known; otherwise
+    the part of the photo holding its text), RGB at CROP_WIDTH."""
+    import cv2
+
+    if flat is None or no_outline:
+        x0, y0, x1, y1 = _region(lines, bgr.shape) if lines else (0, 0, *bgr.shape[1::-1])
+        flat = bgr[y0:y1, x0:x1] if flat is None else flat
+    h, w = flat.shape[:2]
+    small = cv2.resize(
+        flat, (CROP_WIDTH, max(1, round(h * CROP_WIDTH / w))), interpolation=cv2.INTER_AREA
+    )
+    return np.ascontiguousarray(small[..., ::-1])
+
+
+class CardRead(NamedTuple):
+    result: dict[str, Any]
+    portrait: bytes | None  # JPEG: the card's portrait, for face matching
+    crop: bytes | None  # JPEG: the card straightened, for the candidate to see
+
+
+def read_card(front: bytes, back: bytes | None = None, *, ocr: OcrEngine | None = None) -> CardRead:
+    """Decode and read one or both sides: the JSON the CLI and the backend return, the
+    card's portrait as JPEG (for face matching) when the card's corners are known, and
+    the straightened card the fields were read from.
 
     Raises `BadImage` or `NotAnIdCard` (with stable codes) for unusable uploads.
     """
@@ -254,9 +463,11 @@ def read_card(
 
     reading = read_front(decode(front).rgb, ocr=ocr)
     result = reading.as_dict()
+    back_reading = reading.back
     if back is not None:
         back_reading = read_back(decode(back).rgb, ocr=ocr)
         result["back"] = back_reading.as_dict()
+    if back_reading is not None:
         if back_reading.expired:
             result["quality"]["warnings"].append(
                 {
@@ -265,7 +476,11 @@ def read_card(
                     "message": "身份证已过有效期，请使用有效身份证。",
                 }
             )
-    return result, encode_jpeg(reading.portrait) if reading.portrait is not None else None
+    return CardRead(
+        result,
+        encode_jpeg(reading.portrait) if reading.portrait is not None else None,
+        encode_jpeg(reading.crop, quality=85) if reading.crop is not None else None,
+    )
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
