@@ -1,16 +1,18 @@
 """Live check: a short video of the candidate reading server-issued digits. (Long: the
-decoding, the face and lip measurements and the verdict; to become a package with the
-presentation-attack checks of issue 18.)
+decoding with its limits, and the verdict that combines every measurement; the passive
+presentation-attack signals live in `verification.pad`.)
 
 Decides three things and reports every measurement behind them:
 - a live face: a face in most frames, exactly one, the lips moving while there is speech
-  (dlib's 68 landmarks: inner-lip gap / mouth width, on frames between a few detections);
+  (dlib's 68 landmarks on every kept frame: inner-lip gap / mouth width), and moving as a
+  head does, not as a picture (`pad`: face_flat, motion_unnatural, lips_out_of_sync,
+  frames_repeated);
 - the same person as the ID-card portrait (median distance over the largest faces);
 - the digits spoken, through a `Recogniser` when one is configured.
 
 The verdict is `pass`, `fail` (with reasons) or `review` (a person at the exam office
-decides): the digits never reject on their own, and an unavailable or disagreeing
-recogniser never passes silently.
+decides, shown the signals and three frames): the digits never reject on their own, and an
+unavailable or disagreeing recogniser never passes silently.
 """
 
 from __future__ import annotations
@@ -244,22 +246,6 @@ def _face_lib():  # type: ignore[no-untyped-def]
     except ImportError as exc:
         raise MissingDependency("缺少人脸识别组件 face_recognition。") from exc
     return face_recognition, api
-
-
-def mouth_opening(image: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
-    """Inner-lip gap over mouth width (68-point landmarks), for the face in `box`."""
-    _lib, api = _face_lib()
-    shapes = api._raw_face_landmarks(image, [box], model="large")
-    if not shapes:
-        return None
-    p = [(pt.x, pt.y) for pt in shapes[0].parts()]
-    width = float(np.hypot(p[54][0] - p[48][0], p[54][1] - p[48][1]))
-    if width < 4:
-        return None
-    gap = np.mean(
-        [np.hypot(p[a][0] - p[b][0], p[a][1] - p[b][1]) for a, b in ((61, 67), (62, 66), (63, 65))]
-    )
-    return float(gap / width)
 
 
 @dataclass
