@@ -44,7 +44,6 @@ GAP_SKIN_MIN = 10.0  # Lab distance of the lips' gap from the cheeks below this:
 MOUTH_LINE_MAX = 0.95  # lip line / lips' brightness above this: no lip line, the mouth is covered
 DARK_EYES_MAX = 0.42  # eye-region brightness / cheek brightness (dark glasses)
 LIGHT_RATIO_MIN = 0.62  # darker cheek / lighter cheek (a half-face shadow)
-HALO_MAX = 30.0  # colour distance of the band just outside the person from the background
 PATCH_SHARE_MAX = 0.02  # background not of the background colour, in blobs
 
 
@@ -249,9 +248,10 @@ def analyse(
             out.problems.append("uneven_light")
     if "cutout" in checks and background_rgb is not None:
         halo, patches_share = cutout_quality(rgb, background_rgb)
+        # The halo is measured and shown, not decided on: a ring the segmentation model
+        # counts as part of the person escapes it (6% of drawn halos found), and soft
+        # edges pasted on a plain background reach 30-40 (benchmarks.photo).
         m["halo"], m["background_patches"] = round(halo, 1), round(patches_share, 4)
-        if halo > HALO_MAX:
-            out.problems.append("cutout_halo")
         if patches_share > PATCH_SHARE_MAX:
             out.problems.append("background_patches")
     return out

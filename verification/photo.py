@@ -257,15 +257,28 @@ def check(data: bytes, spec: Profile) -> CheckResult:
     return result
 
 
+CONTENT_SIDE = 800  # px: the content models see at most this (a 12 MP photo is shrunk)
+
+
 def _content(result: CheckResult, rgb: np.ndarray, spec: Profile, bg: np.ndarray) -> None:
     """What is in the picture (verification.content): eyes, mouth, pose, cover, light,
     the cut-out. Regions of each problem go to the app to mark on the photo."""
+    import cv2
+
     from verification import content
 
-    found = content.analyse(rgb, spec.content_checks, bg)
+    scale = min(1.0, CONTENT_SIDE / max(rgb.shape[:2]))
+    small = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
+    found = content.analyse(small, spec.content_checks, bg)
     result.measurements["content"] = found.measurements
     if found.regions:
-        result.measurements["problem_regions"] = found.regions
+        result.measurements["problem_regions"] = {
+            code: [round(v / scale) for v in box] for code, box in found.regions.items()
+        }
     for code in found.problems:
         result.add(code)
 

@@ -48,7 +48,7 @@ def post(client: TestClient, path: str, token: str, data: bytes, **form: str):  
 
 def test_the_id_cards_person_in_a_compliant_photo_is_accepted(client: TestClient) -> None:
     candidate = candidate_with_idcard(client)
-    fixed = photo.fix(photo_bytes(1, face="obama2.jpg"), HUBEI).jpeg
+    fixed = photo.fix(photo_bytes(1, face="obama3.jpg"), HUBEI).jpeg
     checked = post(client, "/api/photo/check", candidate["token"], fixed).json()
     assert checked["ok"] and checked["face"]["match"]
     response = post(client, "/api/photo", candidate["token"], fixed)
@@ -71,7 +71,7 @@ def test_another_persons_photo_is_refused(client: TestClient) -> None:
 
 def test_a_non_compliant_photo_lists_its_problems(client: TestClient) -> None:
     candidate = candidate_with_idcard(client)
-    raw = photo_bytes(3, face="obama2.jpg")
+    raw = photo_bytes(3, face="obama3.jpg")
     checked = post(client, "/api/photo/check", candidate["token"], raw).json()
     assert not checked["ok"]
     assert {"wrong_dimensions", "file_too_large", "dpi_not_set"} <= {

@@ -42,7 +42,7 @@ def confirmed_candidate(servers: Servers) -> str:
 def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, tmp_path) -> None:  # type: ignore[no-untyped-def]
     id_number = confirmed_candidate(servers)
     raw = tmp_path / "me.jpg"
-    raw.write_bytes(photo_bytes(31, face="obama2.jpg", background="blue"))
+    raw.write_bytes(photo_bytes(31, face="obama3.jpg", background="blue"))
     app.open("/login")
     app.fill(ids.LOGIN_ACCOUNT, id_number)
     app.fill(ids.LOGIN_PASSWORD, "mima2026")

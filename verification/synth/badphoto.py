@@ -17,7 +17,7 @@ DEFECTS = {
     "mouth_open": "mouth_open",
     "shadow": "uneven_light",
     "busy_background": "background_uneven",
-    "halo": "cutout_halo",
+    "halo": "background_patches",
 }
 
 
