@@ -226,19 +226,30 @@ def analyse(
             mouth_gap_skin=round(gap_skin, 1),
             hands_on_face=len(hands),
         )
-        hidden = []
-        if iris > IRIS_VISIBLE_MAX and not {"dark_glasses", "eyes_closed"} & set(out.problems):
-            hidden.append(_box(p[[33, 133, 362, 263]], 0.4))
-        if (mouth_line > MOUTH_LINE_MAX and "mouth_open" not in out.problems) or (
-            gap_skin < GAP_SKIN_MIN
+        # One cue alone can be a face that is simply unusual (pale irises, a thin or
+        # moustached lip line): a cover needs the hand model, or two cues agreeing.
+        cues = {
+            "eyes": iris > IRIS_VISIBLE_MAX
+            and not {"dark_glasses", "eyes_closed"} & set(out.problems),
+            "lip_line": mouth_line > MOUTH_LINE_MAX and "mouth_open" not in out.problems,
+            "skin_between_lips": gap_skin < GAP_SKIN_MIN,
+        }
+        m["cover_cues"] = sorted(k for k, v in cues.items() if v)
+        if (
+            hands
+            or sum(cues.values()) >= 2
+            or (cues["skin_between_lips"] and mouth_line > MOUTH_LINE_MAX)
         ):
-            hidden.append(_box(p[[78, 308, 0, 17]], 0.5))
-            if "mouth_open" in out.problems:  # what looked like an open mouth is a cover
-                out.problems.remove("mouth_open")
-                out.regions.pop("mouth_open", None)
-        if hands or hidden:
             out.problems.append("face_covered")
-            out.regions["face_covered"] = (hands or hidden)[0]
+            box = (
+                _box(p[[33, 133, 362, 263]], 0.4)
+                if cues["eyes"]
+                else _box(p[[78, 308, 0, 17]], 0.5)
+            )
+            out.regions["face_covered"] = hands[0] if hands else box
+            if "mouth_open" in out.problems and cues["skin_between_lips"]:
+                out.problems.remove("mouth_open")  # what looked like an open mouth is a cover
+                out.regions.pop("mouth_open", None)
     if "uneven_light" in checks:
         left = mean(light, SKIN["left_cheek"], 2 * r)
         right = mean(light, SKIN["right_cheek"], 2 * r)

@@ -95,3 +95,26 @@ def test_the_fixer_cuts_out_with_a_soft_edge_its_checker_accepts() -> None:
     assert fixed.report["background"].startswith("replaced (selfie segmentation")
     assert 0 < fixed.report["edge_band_px"] < 6  # feathered, not a hard cut, not a smear
     assert photo.check(fixed.jpeg, SPEC).ok
+
+
+def test_the_photo_check_with_its_content_models_downloads_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import subprocess
+    import sys
+
+    image = tmp_path / "photo.jpg"
+    image.write_bytes(good())
+    guard = (
+        "import socket, runpy, sys\n"
+        "def refuse(*a, **k): raise RuntimeError('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "sys.argv = ['verification', 'photo', 'check', sys.argv[1], '--json']\n"
+        "runpy.run_module('verification', run_name='__main__')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", guard, str(image)], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["ok"] and result["measurements"]["content"]["mesh"]

@@ -23,11 +23,11 @@ BACKGROUNDS = {
 
 
 @cache
-def person(name: str = "obama3.jpg") -> Image.Image:
+def person(name: str = "biden.jpg") -> Image.Image:
     """Head and shoulders of a test face as RGBA (segmentation mask inside an ellipse +
-    torso outline). The default face is one with a closed mouth, looking at the camera:
-    obama.jpg, obama2.jpg and biden2.jpg smile with open mouths, which a standard photo
-    may not."""
+    torso outline). The default face has a closed mouth, looks at the camera and stands
+    before a plain wall: obama.jpg, obama2.jpg and biden2.jpg smile with open mouths,
+    which a standard photo may not, and obama3.jpg has a chandelier behind the head."""
     import face_recognition
 
     img = Image.open(FACES / name).convert("RGB")
@@ -52,7 +52,8 @@ def person(name: str = "obama3.jpg") -> Image.Image:
     from verification import content
 
     soft = content.person_mask(np.asarray(img))
-    keep = np.clip(soft * (np.asarray(mask) > 0), 0, 1)
+    # Sharpened: the model's low-confidence fringe (a lamp behind the head) is dropped.
+    keep = np.clip((soft - 0.5) * 4 + 0.5, 0, 1) * (np.asarray(mask) > 0)
     mask = Image.fromarray((keep * 255).astype(np.uint8))
     out = img.copy()
     out.putalpha(mask)
@@ -72,7 +73,7 @@ def photo(
     size: tuple[int, int] = (1200, 1600),
     head_scale: float = 0.45,
     offset: tuple[float, float] = (0.0, 0.0),
-    face: str = "obama3.jpg",
+    face: str = "biden.jpg",
     uneven: bool = False,
 ) -> Image.Image:
     """A portrait: the person `head_scale` of the height tall, shifted by `offset` (shares)."""
