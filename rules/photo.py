@@ -34,6 +34,17 @@ class Profile:
     top_margin: tuple[float, float]  # above the crown, as a share of the height
     center_tolerance: float  # face centre off the middle, as a share of the width
     background_edit_allowed: bool
+    # What the exam office looks at in the picture (verification.content): every profile
+    # here asks for all of it; a profile that allowed, say, glasses would leave one out.
+    content_checks: tuple[str, ...] = (
+        "eyes_closed",
+        "mouth_open",
+        "head_pose",
+        "occlusion",
+        "dark_glasses",
+        "uneven_light",
+        "cutout",
+    )
 
 
 PROFILES: dict[str, Profile] = {
@@ -95,6 +106,14 @@ MESSAGES = {
     "too_dark": "照片太暗，请在光线充足处重新拍摄。",
     "too_bright": "照片曝光过度，请避免强光直射后重新拍摄。",
     "grayscale": "须为彩色照片，不能使用黑白照片。",
+    "eyes_closed": "请睁开双眼、正视镜头后重新拍摄。",
+    "mouth_open": "请自然闭合嘴巴（不要张嘴或露齿）后重新拍摄。",
+    "head_not_frontal": "请正对镜头，不要侧脸、仰头或低头。",
+    "face_covered": "面部有遮挡（手、口罩、头发或其他物品），请露出完整面部后重新拍摄。",
+    "dark_glasses": "请摘下墨镜或有色眼镜后重新拍摄。",
+    "uneven_light": "脸部光线不均匀（一侧有阴影），请在光线均匀处重新拍摄。",
+    "cutout_halo": "人像边缘残留原背景或有锯齿（换底不干净），请在规定颜色背景前重新拍摄。",
+    "background_patches": "背景中有残留的杂色块，请在纯色背景前重新拍摄。",
     "unreadable": "无法读取这张图片，请重新拍摄，或选择JPG格式的照片。",
 }
 

@@ -253,7 +253,34 @@ def check(data: bytes, spec: Profile) -> CheckResult:
         result.add("too_dark")
     elif brightness > 225:
         result.add("too_bright")
+    _content(result, rgb, spec, bg)
     return result
+
+
+CONTENT_SIDE = 800  # px: the content models see at most this (a 12 MP photo is shrunk)
+
+
+def _content(result: CheckResult, rgb: np.ndarray, spec: Profile, bg: np.ndarray) -> None:
+    """What is in the picture (verification.content): eyes, mouth, pose, cover, light,
+    the cut-out. Regions of each problem go to the app to mark on the photo."""
+    import cv2
+
+    from verification import content
+
+    scale = min(1.0, CONTENT_SIDE / max(rgb.shape[:2]))
+    small = (
+        rgb
+        if scale == 1.0
+        else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    )
+    found = content.analyse(small, spec.content_checks, bg)
+    result.measurements["content"] = found.measurements
+    if found.regions:
+        result.measurements["problem_regions"] = {
+            code: [round(v / scale) for v in box] for code, box in found.regions.items()
+        }
+    for code in found.problems:
+        result.add(code)
 
 
 class CannotFix(VerificationError):
@@ -367,8 +394,11 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
         "background": "kept",
     }
     if replace_background:
-        out, edges = replace_background_grabcut(out, spec)
-        report["background"] = "replaced (GrabCut, no model)"
+        from verification import content
+
+        replaced, edges = content.replace_background(np.asarray(out), spec.background_rgb)
+        out = Image.fromarray(replaced)
+        report["background"] = "replaced (selfie segmentation, soft edge)"
         report["edge_band_px"] = edges
     jpeg = _encode(out, spec)
     report["kilobytes"] = round(len(jpeg) / 1024, 1)

@@ -21,7 +21,7 @@ def client(make_client: AppFactory) -> TestClient:
     return make_client(VERIFY_WORKERS=0)
 
 
-def candidate_with_idcard(client: TestClient, face: str = "obama.jpg") -> dict:
+def candidate_with_idcard(client: TestClient, face: str = "biden2.jpg") -> dict:
     """A candidate whose confirmed ID card shows `face`."""
     candidate = make_candidate(client, name="王建国")
     front = card_photo(
@@ -48,7 +48,7 @@ def post(client: TestClient, path: str, token: str, data: bytes, **form: str):  
 
 def test_the_id_cards_person_in_a_compliant_photo_is_accepted(client: TestClient) -> None:
     candidate = candidate_with_idcard(client)
-    fixed = photo.fix(photo_bytes(1, face="obama2.jpg"), HUBEI).jpeg
+    fixed = photo.fix(photo_bytes(1, face="biden.jpg"), HUBEI).jpeg
     checked = post(client, "/api/photo/check", candidate["token"], fixed).json()
     assert checked["ok"] and checked["face"]["match"]
     response = post(client, "/api/photo", candidate["token"], fixed)
@@ -62,7 +62,7 @@ def test_the_id_cards_person_in_a_compliant_photo_is_accepted(client: TestClient
 
 
 def test_another_persons_photo_is_refused(client: TestClient) -> None:
-    candidate = candidate_with_idcard(client)
+    candidate = candidate_with_idcard(client, face="obama.jpg")
     fixed = photo.fix(photo_bytes(2, face="biden.jpg"), HUBEI).jpeg
     response = post(client, "/api/photo", candidate["token"], fixed)
     assert response.status_code == 422
@@ -71,7 +71,7 @@ def test_another_persons_photo_is_refused(client: TestClient) -> None:
 
 def test_a_non_compliant_photo_lists_its_problems(client: TestClient) -> None:
     candidate = candidate_with_idcard(client)
-    raw = photo_bytes(3, face="obama2.jpg")
+    raw = photo_bytes(3, face="biden.jpg")
     checked = post(client, "/api/photo/check", candidate["token"], raw).json()
     assert not checked["ok"]
     assert {"wrong_dimensions", "file_too_large", "dpi_not_set"} <= {

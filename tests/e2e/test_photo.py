@@ -17,14 +17,16 @@ pytestmark = pytest.mark.e2e
 
 
 def confirmed_candidate(servers: Servers) -> str:
-    """A candidate (by API) whose confirmed ID card shows obama.jpg's face."""
+    """A candidate (by API) whose confirmed ID card shows biden2.jpg's face."""
     id_number = unique_id_number()
     register_by_api(servers, id_number=id_number, password="mima2026", name="王建国")
     token = httpx.post(
         f"{servers.api_url}/api/auth/login", json={"account": id_number, "password": "mima2026"}
     ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    front = card_photo(name="王建国", id_number=id_number, portrait=Image.open(FACES / "obama.jpg"))
+    front = card_photo(
+        name="王建国", id_number=id_number, portrait=Image.open(FACES / "biden2.jpg")
+    )
     reading = httpx.post(
         f"{servers.api_url}/api/idcard",
         files={"front": ("c.jpg", front, "image/jpeg")},
@@ -42,7 +44,7 @@ def confirmed_candidate(servers: Servers) -> str:
 def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, tmp_path) -> None:  # type: ignore[no-untyped-def]
     id_number = confirmed_candidate(servers)
     raw = tmp_path / "me.jpg"
-    raw.write_bytes(photo_bytes(31, face="obama2.jpg", background="blue"))
+    raw.write_bytes(photo_bytes(31, face="biden.jpg", background="blue"))
     app.open("/login")
     app.fill(ids.LOGIN_ACCOUNT, id_number)
     app.fill(ids.LOGIN_PASSWORD, "mima2026")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def portrait_camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    frame = photo(5, face="obama2.jpg", size=(600, 800), head_scale=0.4)
+    frame = photo(5, face="biden.jpg", size=(600, 800), head_scale=0.4)
     with camera_browser([frame] * 5, tmp_path_factory.mktemp("camera")) as browser:
         yield browser
 

@@ -111,7 +111,7 @@ def test_reject_resubmit_approve_then_read_only(
     app.screenshot("01-rejected")
 
     raw = tmp_path / "new.jpg"
-    raw.write_bytes(photo_bytes(33, face="obama2.jpg", background="blue"))
+    raw.write_bytes(photo_bytes(33, face="biden.jpg", background="blue"))
     app.click(ids.journey_step("photo"))
     app.wait_for(ids.PHOTO_PICK)
     with app.page.expect_file_chooser() as chooser:

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from verification.synth.idcard import jpeg_bytes
 
@@ -23,8 +23,11 @@ BACKGROUNDS = {
 
 
 @cache
-def person(name: str = "obama.jpg") -> Image.Image:
-    """Head and shoulders of a test face as RGBA (soft-edged ellipse + torso)."""
+def person(name: str = "biden.jpg") -> Image.Image:
+    """Head and shoulders of a test face as RGBA (segmentation mask inside an ellipse +
+    torso outline). The default face has a closed mouth, looks at the camera and stands
+    before a plain wall: obama.jpg, obama2.jpg and biden2.jpg smile with open mouths,
+    which a standard photo may not, and obama3.jpg has a chandelier behind the head."""
     import face_recognition
 
     img = Image.open(FACES / name).convert("RGB")
@@ -44,23 +47,14 @@ def person(name: str = "obama.jpg") -> Image.Image:
         ],
         fill=255,
     )
-    # Keep only the person inside that outline: GrabCut, seeded with the face as foreground.
-    import cv2
+    # Keep only the person inside that outline, with the segmentation model's soft edge
+    # (a hard cut leaves a ring of the photo's own background: a halo the checker finds).
+    from verification import content
 
-    seed = np.where(np.asarray(mask) > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
-    seed[top:bottom, left:right] = cv2.GC_FGD
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(
-        cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR),
-        seed,
-        None,
-        bgd,
-        fgd,
-        5,
-        cv2.GC_INIT_WITH_MASK,
-    )
-    keep = ((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)).astype(np.uint8) * 255
-    mask = Image.fromarray(keep).filter(ImageFilter.GaussianBlur(2))
+    soft = content.person_mask(np.asarray(img))
+    # Sharpened: the model's low-confidence fringe (a lamp behind the head) is dropped.
+    keep = np.clip((soft - 0.5) * 4 + 0.5, 0, 1) * (np.asarray(mask) > 0)
+    mask = Image.fromarray((keep * 255).astype(np.uint8))
     out = img.copy()
     out.putalpha(mask)
     box = (
@@ -79,7 +73,7 @@ def photo(
     size: tuple[int, int] = (1200, 1600),
     head_scale: float = 0.45,
     offset: tuple[float, float] = (0.0, 0.0),
-    face: str = "obama.jpg",
+    face: str = "biden.jpg",
     uneven: bool = False,
 ) -> Image.Image:
     """A portrait: the person `head_scale` of the height tall, shifted by `offset` (shares)."""
