@@ -11,6 +11,7 @@ and made-bad ones measure (benchmarks.photo prints both).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -54,6 +55,10 @@ class Content:
     regions: dict[str, list[int]] = field(default_factory=dict)  # code → [x0, y0, x1, y1]
 
 
+# The graphs are not re-entrant: a server without worker processes runs checks in threads.
+_LOCK = threading.Lock()
+
+
 @cache
 def _models() -> tuple[Any, Any, Any]:
     try:
@@ -71,7 +76,8 @@ def landmarks3d(rgb: np.ndarray) -> np.ndarray | None:
     """The face mesh (478 × (x, y, z) pixels; z is depth at the x scale) of the largest
     face, or None."""
     mesh, _hands, _seg = _models()
-    found = mesh.process(np.ascontiguousarray(rgb))
+    with _LOCK:
+        found = mesh.process(np.ascontiguousarray(rgb))
     if not found.multi_face_landmarks:
         return None
     h, w = rgb.shape[:2]
@@ -91,12 +97,14 @@ def landmarks(rgb: np.ndarray) -> np.ndarray | None:
 def person_mask(rgb: np.ndarray) -> np.ndarray:
     """Soft person mask (0..1) from the selfie-segmentation model."""
     _mesh, _hands, seg = _models()
-    return np.asarray(seg.process(np.ascontiguousarray(rgb)).segmentation_mask, np.float32)
+    with _LOCK:
+        return np.asarray(seg.process(np.ascontiguousarray(rgb)).segmentation_mask, np.float32)
 
 
 def hand_points(rgb: np.ndarray) -> list[np.ndarray]:
     _mesh, hands, _seg = _models()
-    found = hands.process(np.ascontiguousarray(rgb))
+    with _LOCK:
+        found = hands.process(np.ascontiguousarray(rgb))
     h, w = rgb.shape[:2]
     return [
         np.array([(p.x * w, p.y * h) for p in hand.landmark], np.float32)

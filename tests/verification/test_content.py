@@ -118,3 +118,12 @@ def test_the_photo_check_with_its_content_models_downloads_nothing(tmp_path) -> 
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["measurements"]["content"]["mesh"]
+
+
+def test_checks_in_parallel_threads_share_the_models_safely() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [good("biden.jpg"), good("obama3.jpg")] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda data: photo.check(data, SPEC), photos))
+    assert all(r.ok for r in results), [r.problems for r in results if not r.ok]
