@@ -407,7 +407,7 @@ def _passive(
     }
 
 
-STILL_SIDE = 240  # pixels on the long side of the frames shown to the exam office
+STILL_SIDE = 240  # pixels on the long side of the head crops shown to the exam office
 
 
 def _stills(
@@ -418,7 +418,8 @@ def _stills(
     with_face: list[int],
 ) -> dict[str, bytes]:
     """Three small JPEG frames for the exam office: the largest face, the mouth at its
-    widest and at its narrowest."""
+    widest and at its narrowest, each cropped to the head (the whole frame when no
+    landmarks were found on it)."""
     import cv2
 
     picks: dict[str, int] = {}
@@ -430,6 +431,7 @@ def _stills(
     out = {}
     for name, index in picks.items():
         rgb = clip.frames[index].rgb()
+        rgb = _around_face(rgb, tracked, index)
         h, w = rgb.shape[:2]
         scale = STILL_SIDE / max(h, w)
         small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))))
@@ -439,6 +441,19 @@ def _stills(
         if ok:
             out[name] = jpeg.tobytes()
     return out
+
+
+def _around_face(rgb: np.ndarray, tracked: pad.Track, index: int) -> np.ndarray:
+    if index not in tracked.indices:
+        return rgb
+    points = tracked.points[tracked.indices.index(index)]
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    pad_x, pad_y = 0.5 * (x1 - x0), 0.6 * (y1 - y0)
+    h, w = rgb.shape[:2]
+    top, bottom = max(0, int(y0 - pad_y)), min(h, int(y1 + 0.3 * pad_y))
+    left, right = max(0, int(x0 - pad_x)), min(w, int(x1 + pad_x))
+    crop = rgb[top:bottom, left:right]
+    return crop if crop.size else rgb
 
 
 def _voiced(audio: np.ndarray, speaking: np.ndarray) -> np.ndarray:

@@ -300,7 +300,7 @@ def read_media(
         key = (
             material.key if material is not None and material.candidate_id == candidate.id else None
         )
-    elif kind == "video" or kind.removeprefix("still-") in STILL_NAMES:
+    elif kind == "video" or (kind.startswith("still-") and kind[len("still-") :] in STILL_NAMES):
         attempt = session.get(LiveAttempt, row_id)
         if attempt is not None and attempt.candidate_id == candidate.id:
             stills = (attempt.measurements or {}).get("stills") or {}
