@@ -1,6 +1,6 @@
 """What an exam office looks at in a standard photo beyond its format: eyes open, mouth
 closed, the head facing the camera, nothing over the face (hands, objects, dark glasses),
-even light, and a clean cut-out after background replacement.
+even light, and no leftover patches after background replacement.
 
 Dense landmarks and masks come from models inside the `mediapipe==0.10.14` wheel (face
 mesh with iris, hands, selfie segmentation; nothing is downloaded). Each component is a
@@ -25,15 +25,8 @@ LEFT_EYE = (33, 133, 159, 145)  # corners, upper lid, lower lid
 RIGHT_EYE = (362, 263, 386, 374)
 LIPS = (78, 308, 13, 14)  # inner corners, inner upper lip, inner lower lip
 NOSE_TIP, LEFT_CHEEK_EDGE, RIGHT_CHEEK_EDGE = 1, 234, 454
-# Patches of skin where nothing should cover the face, in pairs where light is compared.
-SKIN = {
-    "forehead": 151,
-    "left_cheek": 205,
-    "right_cheek": 425,
-    "nose": 4,
-    "chin": 199,
-    "upper_lip": 164,
-}
+# The cheeks: the face's own skin colour and light, left against right.
+SKIN = {"left_cheek": 205, "right_cheek": 425}
 EYE_CENTRES = (468, 473)  # iris centres (refined landmarks)
 
 EYES_CLOSED_MAX = 0.12  # lid gap / eye width; open eyes measure 0.2-0.4

@@ -421,23 +421,21 @@ def read_front(
         mirrored=mirrored,
         portrait=portrait,
         lines=[line.text for line in lines],
-        crop=_straightened(bgr, flat, lines, quad is None),
+        crop=_straightened(bgr, flat, lines),
     )
 
 
 CROP_WIDTH = 640  # px: the straightened card shown back to the candidate
 
 
-def _straightened(
-    bgr: np.ndarray, flat: np.ndarray | None, lines: list[TextLine], no_outline: bool
-) -> np.ndarray:
+def _straightened(bgr: np.ndarray, flat: np.ndarray | None, lines: list[TextLine]) -> np.ndarray:
     """The card as it was read (upright, flattened when its corners are known; otherwise
     the part of the photo holding its text), RGB at CROP_WIDTH."""
     import cv2
 
-    if flat is None or no_outline:
+    if flat is None:  # no corners: the part of the photo holding the card's text
         x0, y0, x1, y1 = _region(lines, bgr.shape) if lines else (0, 0, *bgr.shape[1::-1])
-        flat = bgr[y0:y1, x0:x1] if flat is None else flat
+        flat = bgr[y0:y1, x0:x1]
     h, w = flat.shape[:2]
     small = cv2.resize(
         flat, (CROP_WIDTH, max(1, round(h * CROP_WIDTH / w))), interpolation=cv2.INTER_AREA
