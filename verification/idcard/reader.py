@@ -137,18 +137,26 @@ def _rotate_lines(lines: list[TextLine], k: int, shape: tuple[int, ...]) -> list
     return turned
 
 
-WHOLE_READ_SHARE = 0.45
+ROOM_FOR_SIDE = 0.6  # a free stretch this share of the card's extent may hold its other side
+
+
+def _room_for_another_side(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether the photo beside (or above, or below) the found card could hold the
+    card's other side: then the outline alone does not say where the text is."""
+    h, w = shape[:2]
+    x0, y0 = quad.min(axis=0)
+    x1, y1 = quad.max(axis=0)
+    across = max(x0, w - x1) / max(x1 - x0, 1.0)
+    along = max(y0, h - y1) / max(y1 - y0, 1.0)
+    return bool(max(across, along) >= ROOM_FOR_SIDE)
 
 
 def _read_card_area(bgr: np.ndarray, ocr: OcrEngine) -> list[TextLine]:
     """OCR only the card (plus a margin) when its outline is found: less to detect."""
-    import cv2
-
     quad = locate.find_card(bgr)
     h, w = bgr.shape[:2]
-    # No outline, or a card that leaves most of the photo (both sides side by side, or
-    # a second card beside it): read the whole photo.
-    if quad is None or cv2.contourArea(quad.astype(np.float32)) < WHOLE_READ_SHARE * h * w:
+    # No outline, or room beside the card for its other side: read the whole photo.
+    if quad is None or _room_for_another_side(quad, bgr.shape):
         return ocr.read(bgr)
     pad = 0.04 * max(float(np.ptp(quad[:, 0])), float(np.ptp(quad[:, 1])))
     x0, y0 = max(0, int(quad[:, 0].min() - pad)), max(0, int(quad[:, 1].min() - pad))
@@ -156,6 +164,29 @@ def _read_card_area(bgr: np.ndarray, ocr: OcrEngine) -> list[TextLine]:
     lines = ocr.read(np.ascontiguousarray(bgr[y0:y1, x0:x1]))
     offset = np.array([x0, y0], dtype=np.float32)
     return [TextLine(text=line.text, box=line.box + offset, score=line.score) for line in lines]
+
+
+FRONT_FIELDS = ("name", "sex", "ethnicity", "birth", "address", "number")
+
+
+def _fuller(
+    bgr: np.ndarray,
+    ocr: OcrEngine,
+    lines: list[TextLine],
+    read: ReadFields,
+    homography: np.ndarray | None,
+) -> tuple[list[TextLine], ReadFields]:
+    """The whole photo's reading instead of the card area's when the area's lacks a
+    field and the whole photo's has more of them."""
+
+    def found(fields: ReadFields) -> int:
+        return sum(bool(fields.values.get(key)) for key in FRONT_FIELDS)
+
+    if found(read) == len(FRONT_FIELDS):
+        return lines, read
+    again = ocr.read(bgr)
+    second = parse_front(again, homography)
+    return (again, second) if found(second) > found(read) else (lines, read)
 
 
 def _upright(bgr: np.ndarray, ocr: OcrEngine) -> tuple[np.ndarray, list[TextLine], int, bool]:
@@ -370,6 +401,10 @@ def read_front(
     homography = locate.to_card_coordinates(quad) if quad is not None else None
     flat = locate.flatten(bgr, quad) if quad is not None else None
     read = parse_front(lines, homography)
+    if not from_layout and quad is not None and not _room_for_another_side(quad, bgr.shape):
+        # Only the card's area was read: a field it missed (a lone character the detector
+        # passed over) is looked for once more in the whole photo.
+        lines, read = _fuller(bgr, ocr, lines, read, homography)
     shot = quality.measure(
         bgr,
         quad,
