@@ -5,6 +5,12 @@
 the exam office's plan (format in backend_stub/catalog.py); every bad row is reported
 with its line number and nothing is imported.
 
+`python -m backend_stub --processes 4 [--no-worker]`: the API in 4 processes; without
+`--no-worker` the verification worker (`python -m backend_stub worker`, VERIFY_WORKERS
+processes) is started beside it and stopped with it. On several machines: API hosts run
+`--no-worker`, worker hosts run `worker`, all with the same DATABASE_URL, QUEUE_URL
+(redis://…), SECRET_KEY and a shared DATA_DIR/media (README: Peak registration).
+
 `python -m backend_stub add-staff USERNAME --name 姓名 --role reviewer --districts 6501`:
 an exam-office account (the password is asked for; `--password-stdin` reads it).
 """
@@ -14,13 +20,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
 import uvicorn
 
 from backend_stub import catalog, demo
-from backend_stub.app import create_app
 from backend_stub.config import get_settings
 from backend_stub.db import Database
 from backend_stub.migrate import upgrade
@@ -32,16 +38,59 @@ from backend_stub.migrate import upgrade
 KEEP_ALIVE_S = 30
 
 
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, processes: int, with_worker: bool) -> None:
+    """The API in `processes` processes (they share nothing but the database, the media
+    folder and the queue), and, unless the workers run elsewhere, the verification worker
+    beside them."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    app = create_app(settings)
-    with app.state.db.sessionmaker() as session:
+    db = Database(settings.database_url)
+    with db.sessionmaker() as session:
         demo.seed(session)
         catalog.seed_demo(session)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
+    db.engine.dispose()
+    worker = None
+    if with_worker and settings.VERIFY_WORKERS > 0:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "backend_stub", "worker"], preexec_fn=_die_with_parent
+        )
+    try:
+        uvicorn.run(
+            "backend_stub.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _die_with_parent() -> None:
+    """In a child: be sent SIGTERM when the process that started it dies (even by SIGKILL)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def run_worker() -> None:
+    """The verification worker: VERIFY_WORKERS processes taking jobs from the queue. The
+    database must be migrated already (by the API's start, or `migrate`)."""
+    from backend_stub import queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    queue.run_consumer(get_settings(), max(1, get_settings().VERIFY_WORKERS))
 
 
 def import_plan(args: argparse.Namespace) -> int:
@@ -153,6 +202,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m backend_stub", description="自考报名后端服务")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--processes", type=int, default=1, help="API processes (uvicorn workers)")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the verification worker (it runs elsewhere: `worker`)",
+    )
     commands = parser.add_subparsers(dest="command")
     plan = commands.add_parser("import-plan", help="导入考试计划（考点、专业、课程）")
     plan.add_argument("sites", help="sites.csv")
@@ -162,6 +217,7 @@ def main() -> None:
     plan.add_argument("--opens", required=True, help="报考开始日期 YYYY-MM-DD（北京时间）")
     plan.add_argument("--closes", required=True, help="报考截止日期 YYYY-MM-DD（含当天）")
     plan.add_argument("--tickets", required=True, help="准考证开放打印日期 YYYY-MM-DD")
+    commands.add_parser("worker", help="运行识别任务进程（VERIFY_WORKERS 个）")
     verify = commands.add_parser("verify-ticket", help="核验准考证二维码（签名与内容）")
     verify.add_argument("code", help="二维码内容（核验网址或其中的 c= 参数）")
     staff = commands.add_parser("add-staff", help="创建考试机构账号（审核员或管理员）")
@@ -177,7 +233,10 @@ def main() -> None:
         sys.exit(import_plan(args))
     if args.command == "add-staff":
         sys.exit(add_staff(args))
-    serve(args.host, args.port)
+    if args.command == "worker":
+        run_worker()
+        return
+    serve(args.host, args.port, args.processes, not args.no_worker)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,8 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import verification
-from backend_stub import guards, logs, office, orders, uploads
+from backend_stub import guards, jobs, logs, office, orders, queue, uploads
 from backend_stub import sms as sms_codes
 from backend_stub.config import Settings, get_settings, validate_for_environment
 from backend_stub.db import MAX_REQUESTS, Database
@@ -39,11 +39,11 @@ from backend_stub.routes import (
     sms,
     verify_ticket,
 )
+from backend_stub.routes import jobs as job_routes
 from backend_stub.routes import orders as order_routes
 from backend_stub.security import load_secret
 from backend_stub.sms import OutboxSender, SmsSender
 from backend_stub.storage import MediaStore
-from backend_stub.verify import Verifier
 from verification.errors import VerificationError
 
 log = logging.getLogger("zikao.backend")
@@ -56,11 +56,12 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep(app))
-        app.state.verifier.warm(verification.warm_up, settings.ASR_MODEL_DIR)
+        sweepers = [asyncio.create_task(_sweep(app)), asyncio.create_task(_sweep_jobs(app))]
         yield
-        sweeper.cancel()
-        app.state.verifier.close()
+        for task in sweepers:
+            task.cancel()
+        if app.state.inline_jobs is not None:
+            app.state.inline_jobs.shutdown(wait=False, cancel_futures=True)
 
     docs = settings.API_DOCS
     app = FastAPI(
@@ -76,7 +77,15 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
     app.state.db = Database(settings.database_url)
     app.state.sms_sender = sms_sender or OutboxSender()
     app.state.media = MediaStore(settings.media_dir)
-    app.state.verifier = Verifier(settings.VERIFY_WORKERS)
+    app.state.inline_jobs = None
+    if settings.VERIFY_WORKERS > 0:
+        app.state.jobs_runner = queue.sender(queue.make_queue(settings))
+    else:
+        # Tests: jobs run in threads of this process, through the same rows and rules.
+        runtime = jobs.Runtime(settings, app.state.db, app.state.media)
+        pool = ThreadPoolExecutor(INLINE_JOB_THREADS, thread_name_prefix="job")
+        app.state.inline_jobs = pool
+        app.state.jobs_runner = lambda job_id: pool.submit(jobs.execute, runtime, job_id)
     app.state.payments = payment_provider(settings, app.state.db)
 
     for module in (
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
         idcard,
         liveness,
         photo,
+        job_routes,
         review,
         enrollment,
         materials,
@@ -124,6 +134,8 @@ def create_app(settings: Settings | None = None, *, sms_sender: SmsSender | None
 NOTIFY_PATH = "/api/payments/notify/"
 EXEMPT_FROM_LIMIT = (NOTIFY_PATH, "/sandbox/", "/healthz")
 NOTIFY_CONCURRENCY = 4
+# Verification jobs run side by side in the API process when there are no workers (tests).
+INLINE_JOB_THREADS = 2
 # Multipart framing and form fields around a file.
 FORM_OVERHEAD = 64 * 1024
 DEFAULT_BODY_LIMIT = Limit("/", 256 * 1024)
@@ -160,6 +172,20 @@ def payment_provider(settings: Settings, db: Database) -> PaymentProvider:
         settings.DATA_DIR / "keys" / "sandbox-pay-ed25519.pem",
         max_age_seconds=settings.PAYMENT_NOTIFY_MAX_AGE_SECONDS,
     )
+
+
+async def _sweep_jobs(app: FastAPI) -> None:
+    """Every JOB_SWEEP_SECONDS: send again the jobs whose worker died or whose message was
+    lost (backend_stub.jobs.requeue_stale)."""
+    settings: Settings = app.state.settings
+    while True:
+        try:
+            await asyncio.to_thread(
+                jobs.requeue_stale, app.state.db, settings, app.state.jobs_runner
+            )
+        except Exception as exc:  # keep sweeping; the next round retries
+            log.error("job sweep failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.JOB_SWEEP_SECONDS)
 
 
 async def _sweep(app: FastAPI) -> None:

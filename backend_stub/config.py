@@ -54,8 +54,26 @@ class Settings(BaseSettings):
     # The sandbox exposes sent SMS codes to testers; never enable it in production.
     SMS_SANDBOX: bool = True
 
-    # Verification runs in this many worker processes (0: in the API process, for tests).
+    # Verification runs as durable jobs (backend_stub.jobs) in this many worker processes,
+    # which `python -m backend_stub` starts beside the API unless told not to (0: in
+    # threads of the API process itself, for tests).
     VERIFY_WORKERS: int = 1
+    # The queue's store: empty means an SQLite file under DATA_DIR; redis://host:port/db
+    # for more than one machine.
+    QUEUE_URL: str = ""
+    # Jobs queued or running in all (past it: 503 and a time to retry), and per candidate
+    # (past it: 429), so one candidate cannot take the workers from everyone else.
+    JOB_QUEUE_MAX: int = 2000
+    JOBS_PER_CANDIDATE: int = 2
+    # A running job's worker renews its lease every third of this; a lease that passes
+    # means the worker died, and the job runs again, at most JOB_MAX_ATTEMPTS times.
+    JOB_LEASE_SECONDS: int = 30
+    JOB_MAX_ATTEMPTS: int = 3
+    # A queued job no worker has taken for this long is handed to the queue again (its
+    # message may have been lost with a process or a queue server).
+    JOB_REQUEUE_SECONDS: int = 120
+    # How often the API looks for such jobs.
+    JOB_SWEEP_SECONDS: int = 10
     MAX_IMAGE_BYTES: int = 10 * 1024 * 1024
     # Face matching: below the threshold is a match; within the band a person decides.
     FACE_MATCH_THRESHOLD: float = 0.6

@@ -39,6 +39,9 @@ class Candidate(Base):
     # Bytes of private media stored for this candidate: moved only by a conditional
     # UPDATE against the quota (backend_stub.quota), so parallel uploads cannot overrun it.
     media_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Verification jobs queued or running for this candidate: taken and given back only by
+    # conditional UPDATEs (backend_stub.jobs), so parallel uploads cannot pass the limit.
+    jobs_in_flight: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class StudentRecord(Base):
@@ -507,3 +510,39 @@ class Captcha(Base):
     answer_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+
+
+class VerificationJob(Base):
+    """One run of the verification engine on an upload (backend_stub.jobs): the durable
+    record the queue's message points at. The inputs are files in the media store until
+    the job ends; `outcome` is the answer the upload's route would have given."""
+
+    __tablename__ = "verification_job"
+    __table_args__ = (Index("ix_verification_job_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    # queued → running → done (an answer, possibly a refusal) or failed (no answer).
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enqueued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    # A running job whose lease has passed lost its worker: it is queued again.
+    lease_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class VerificationWorker(Base):
+    """A worker process that has loaded the models: /healthz counts the ones seen lately."""
+
+    __tablename__ = "verification_worker"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ready_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -25,7 +25,14 @@ class MediaStore:
         return key
 
     def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        """Remove a file that is no longer needed (a job's input); gone already is fine."""
+        self._path(key).unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
             raise ValueError("key outside the media store")
-        return path.read_bytes()
+        return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from fastapi import Request, UploadFile
+from fastapi import UploadFile
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from backend_stub.config import Settings
 from backend_stub.db import changed
 from backend_stub.errors import ApiError
 from backend_stub.models import Candidate
+from backend_stub.storage import MediaStore
 
 # A document with more pages than this is not a certificate.
 MAX_PDF_PAGES = 50
@@ -62,7 +63,7 @@ async def read_image(upload: UploadFile, limit: int) -> bytes:
 
 
 def store(
-    request: Request,
+    media: MediaStore,
     session: Session,
     settings: Settings,
     candidate_id: int,
@@ -89,7 +90,7 @@ def store(
             "storage_quota",
             "您上传的文件已达存储上限，请联系所在地州自考办。",
         )
-    return request.app.state.media.put(candidate_id, kind, data, suffix=suffix)
+    return media.put(candidate_id, kind, data, suffix=suffix)
 
 
 def _unreadable(kind: str) -> ApiError:

@@ -128,6 +128,14 @@ def claim(
         raise DomainError("challenge_used", CHALLENGE_USED)
 
 
+def unclaim(session: Session, challenge: LiveChallenge) -> None:
+    """The clip was never analysed (it could not be queued): the digits are unused."""
+    session.execute(
+        update(LiveChallenge).where(LiveChallenge.id == challenge.id).values(used_at=None)
+    )
+    session.commit()
+
+
 def give_back(session: Session, challenge: LiveChallenge, settings: Settings) -> bool:
     """An unusable file costs no attempt: the digits may be recorded again, a few times
     (LIVE_MAX_BAD_UPLOADS); then they are spent, so crafted files cannot be sent without

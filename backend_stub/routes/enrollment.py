@@ -3,6 +3,8 @@ courses (changeable until an order exists)."""
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import APIRouter
 from sqlalchemy import select
 
@@ -53,12 +55,63 @@ def course_out(course: Course) -> CourseOut:
     )
 
 
+# The plan of an exam session (its majors and courses, its sites' names) changes only by
+# importing a new session, which has a new id: it is read once per process, database and
+# session.
+# Seats left change with every order and are read each time (one light query).
+_PLANS: dict[tuple[str, int], tuple[list[MajorOut], list[ExamSite]]] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(session: SessionDep, exam: CurrentExam) -> tuple[list[MajorOut], list[ExamSite]]:
+    key = (str(session.get_bind().engine.url), exam.id)
+    cached = _PLANS.get(key)
+    if cached is not None:
+        return cached
+    sites = list(
+        session.scalars(
+            select(ExamSite).where(ExamSite.session_id == exam.id).order_by(ExamSite.code)
+        ).all()
+    )
+    for site in sites:
+        session.expunge(site)
+    offers: dict[int, list[CourseOut]] = {}
+    for major_id, course in session.execute(
+        select(MajorCourse.major_id, Course)
+        .join(Course, Course.id == MajorCourse.course_id)
+        .where(Course.session_id == exam.id)
+        .order_by(Course.exam_date, Course.slot, Course.code)
+    ):
+        offers.setdefault(major_id, []).append(course_out(course))
+    majors = [
+        MajorOut(
+            code=m.code,
+            name=m.name,
+            level=m.level,
+            school=m.school,
+            standard=m.standard,
+            special=m.special,
+            courses=offers.get(m.id, []),
+        )
+        for m in session.scalars(
+            select(Major).where(Major.session_id == exam.id).order_by(Major.code)
+        ).all()
+    ]
+    with _PLANS_LOCK:
+        return _PLANS.setdefault(key, (majors, sites))
+
+
 @router.get("/api/catalog", response_model=CatalogOut)
 def read_catalog(exam: CurrentExam, session: SessionDep, settings: SettingsDep) -> CatalogOut:
     """The current session's sites (with seats left), majors and their courses."""
-    sites = session.scalars(
-        select(ExamSite).where(ExamSite.session_id == exam.id).order_by(ExamSite.code)
-    ).all()
+    majors, sites = _plan(session, exam)
+    seats = dict(
+        session.execute(
+            select(ExamSite.id, ExamSite.capacity - ExamSite.reserved).where(
+                ExamSite.session_id == exam.id
+            )
+        ).all()
+    )
     districts: dict[str, list[SiteOut]] = {}
     for site in sites:
         districts.setdefault(site.district, []).append(
@@ -68,38 +121,16 @@ def read_catalog(exam: CurrentExam, session: SessionDep, settings: SettingsDep) 
                 county=site.county,
                 name=site.name,
                 address=site.address,
-                seats_left=max(0, site.capacity - site.reserved),
+                seats_left=max(0, seats.get(site.id, 0)),
             )
         )
-    offers: dict[int, list[CourseOut]] = {}
-    for major_id, course in session.execute(
-        select(MajorCourse.major_id, Course)
-        .join(Course, Course.id == MajorCourse.course_id)
-        .where(Course.session_id == exam.id)
-        .order_by(Course.exam_date, Course.slot, Course.code)
-    ):
-        offers.setdefault(major_id, []).append(course_out(course))
-    majors = session.scalars(
-        select(Major).where(Major.session_id == exam.id).order_by(Major.code)
-    ).all()
     return CatalogOut(
         session=session_out(exam),
         districts=[
             DistrictOut(code=code, name=EXAM_DISTRICTS.get(code, code), sites=found)
             for code, found in sorted(districts.items())
         ],
-        majors=[
-            MajorOut(
-                code=m.code,
-                name=m.name,
-                level=m.level,
-                school=m.school,
-                standard=m.standard,
-                special=m.special,
-                courses=offers.get(m.id, []),
-            )
-            for m in majors
-        ],
+        majors=majors,
         card_fee_fen=settings.CARD_FEE_FEN,
     )
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend_stub import uploads
+from backend_stub import jobs, uploads
 from backend_stub.db import utcnow
 from backend_stub.deps import CurrentCandidate, EditableIdCard, SessionDep, SettingsDep
 from backend_stub.errors import ApiError
@@ -63,31 +64,51 @@ def owned_submission(
 OwnedSubmission = Annotated[IdCardSubmission, Depends(owned_submission)]
 
 
-@router.post("", response_model=IdCardOut, status_code=201)
+@router.post(
+    "",
+    status_code=202,
+    responses={
+        201: {"model": IdCardOut, "description": "读取结果（请求带 Prefer: wait=N 且及时完成时）"}
+    },
+)
 async def upload_idcard(
     request: Request,
     candidate: EditableIdCard,
-    session: SessionDep,
     settings: SettingsDep,
     front: Annotated[UploadFile, File(description="人像面照片 (JPEG/PNG, ≤ 10 MB)")],
     back: Annotated[UploadFile | None, File(description="国徽面照片，可选")] = None,
-) -> IdCardOut:
-    """Read a photo of the ID card; the image is kept privately with what was read."""
+) -> JSONResponse:
+    """Queue a photo of the ID card for reading: 202 with the job (`GET /api/jobs/{id}`
+    gives the reading, as `IdCardOut`, once done). The image is kept privately with what
+    was read."""
     front_bytes = await uploads.read_image(front, settings.MAX_IMAGE_BYTES)
     back_bytes = (
         await uploads.read_image(back, settings.MAX_IMAGE_BYTES) if back is not None else None
     )
-    result, portrait, crop = await request.app.state.verifier.run(
-        read_card, front_bytes, back_bytes
+    return await jobs.start(
+        request,
+        candidate.id,
+        "idcard",
+        {"front": (front_bytes, ".img"), "back": (back_bytes, ".img") if back_bytes else None},
     )
+
+
+@jobs.handler("idcard")
+def read_idcard_job(job: jobs.JobContext) -> tuple[int, dict[str, Any]]:
+    """In a worker: read the card; keep the images with the reading, or refuse."""
+    front_bytes, back_bytes = job.input("front"), job.optional_input("back")
+    result, portrait, crop = read_card(front_bytes, back_bytes)
     refused = [w for w in result["quality"]["warnings"] if w["severity"] == "refuse"]
     if refused:
         raise ApiError(422, refused[0]["code"], refused[0]["message"], quality=result["quality"])
+    candidate, session = job.candidate, job.session
 
     def store(kind: str, data: bytes | None, suffix: str) -> str | None:
         if not data:
             return None
-        return uploads.store(request, session, settings, candidate.id, kind, data, suffix=suffix)
+        return uploads.store(
+            job.media, session, job.settings, candidate.id, kind, data, suffix=suffix
+        )
 
     submission = IdCardSubmission(
         candidate_id=candidate.id,
@@ -98,8 +119,8 @@ async def upload_idcard(
         result=result,
     )
     session.add(submission)
-    session.commit()
-    return submission_out(candidate, submission)
+    session.flush()
+    return 201, submission_out(candidate, submission).model_dump(mode="json")
 
 
 @router.get("", response_model=IdCardOut)

@@ -3,16 +3,18 @@ backend_stub.domain.liveness)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from backend_stub import uploads
+from backend_stub import jobs, uploads
 from backend_stub.deps import CurrentCandidate, EditableLiveness, SessionDep, SettingsDep
 from backend_stub.domain import liveness as rules
+from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
-from backend_stub.models import Candidate, LiveAttempt
+from backend_stub.models import Candidate, LiveAttempt, LiveChallenge
 from backend_stub.routes.photo import _portrait
 from backend_stub.schemas.liveness import (
     AttemptOut,
@@ -55,7 +57,7 @@ def issue_challenge(
     request: Request, candidate: EditableLiveness, session: SessionDep, settings: SettingsDep
 ) -> ChallengeOut:
     """Fresh digits to read aloud, valid five minutes, for one upload."""
-    if _portrait(session, request, candidate.id) is None:
+    if _portrait(session, request.app.state.media, candidate.id) is None:
         raise rules.IDCARD_REQUIRED
     challenge = rules.issue_challenge(session, candidate, settings)
     return ChallengeOut(
@@ -66,7 +68,13 @@ def issue_challenge(
     )
 
 
-@router.post("/{challenge_id}/video", response_model=AttemptOut, status_code=201)
+@router.post(
+    "/{challenge_id}/video",
+    status_code=202,
+    responses={
+        201: {"model": AttemptOut, "description": "检测结果（Prefer: wait=N 且及时完成时）"}
+    },
+)
 async def upload_video(
     challenge_id: int,
     request: Request,
@@ -74,8 +82,9 @@ async def upload_video(
     candidate: EditableLiveness,
     session: SessionDep,
     settings: SettingsDep,
-) -> AttemptOut:
-    """Analyse the clip against the challenge and the ID-card portrait; store the attempt."""
+) -> JSONResponse:
+    """Queue the clip for analysis against the challenge and the ID-card portrait: a job
+    whose answer is the stored attempt (`AttemptOut`)."""
     challenge = rules.owned_challenge(session, candidate, challenge_id)
     limit = settings.LIVE_MAX_VIDEO_BYTES
     data = await uploads.read_limited(
@@ -84,13 +93,38 @@ async def upload_video(
         too_large=uploads.video_too_large(limit),
         empty=("video_empty", "没有收到视频，请重新录制。"),
     )
+    if latest_confirmed_card(session, candidate.id) is None:
+        raise rules.IDCARD_REQUIRED
     rules.claim(session, challenge, candidate, settings)
-    portrait = _portrait(session, request, candidate.id)
+    try:
+        job = await jobs.record(
+            request,
+            candidate.id,
+            "liveness",
+            {"video": (data, liveness.container_suffix(data))},
+            challenge_id=challenge.id,
+        )
+    except ApiError:
+        # Not queued (the queue is full, or a check of this candidate's is still running):
+        # the digits were not used.
+        rules.unclaim(session, challenge)
+        raise
+    jobs.send(request, job.id)
+    return await jobs.respond(request, job)
+
+
+@jobs.handler("liveness")
+def check_video_job(job: jobs.JobContext) -> tuple[int, dict[str, Any]]:
+    """In a worker: analyse the clip; store the attempt and its three stills."""
+    settings, session, candidate = job.settings, job.session, job.candidate
+    data = job.input("video")
+    challenge = session.get(LiveChallenge, job.params["challenge_id"])
+    assert challenge is not None
+    portrait = _portrait(session, job.media, candidate.id)
     if portrait is None:
         raise rules.IDCARD_REQUIRED
     try:
-        result = await request.app.state.verifier.run(
-            liveness.check_video,
+        result = liveness.check_video(
             data,
             challenge.digits,
             portrait,
@@ -104,29 +138,22 @@ async def upload_video(
                 422, exc.code, exc.message + "这组数字已失效，请重新获取数字后再录制。"
             ) from None
         raise
-    # Three frames for the exam office (face, mouth open, mouth closed), kept privately.
-    stills = {
-        name: uploads.store(
-            request, session, settings, candidate.id, "liveness", jpeg, suffix=".jpg"
+
+    def store(jpeg_or_video: bytes, suffix: str) -> str:
+        return uploads.store(
+            job.media, session, settings, candidate.id, "liveness", jpeg_or_video, suffix=suffix
         )
-        for name, jpeg in result.get("stills", {}).items()
-    }
+
+    # Three frames for the exam office (face, mouth open, mouth closed), kept privately.
+    stills = {name: store(jpeg, ".jpg") for name, jpeg in result.get("stills", {}).items()}
     attempt = LiveAttempt(
         candidate_id=candidate.id,
         challenge_id=challenge.id,
-        video_key=uploads.store(
-            request,
-            session,
-            settings,
-            candidate.id,
-            "liveness",
-            data,
-            suffix=liveness.container_suffix(data),
-        ),
+        video_key=store(data, liveness.container_suffix(data)),
         verdict=result["verdict"],
         reasons=result["reasons"],
         measurements={**result["measurements"], "stills": stills},
     )
     session.add(attempt)
-    session.commit()
-    return AttemptOut.model_validate(attempt)
+    session.flush()
+    return 201, AttemptOut.model_validate(attempt).model_dump(mode="json")

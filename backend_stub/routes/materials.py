@@ -73,7 +73,13 @@ async def upload_material(
         candidate_id=candidate.id,
         major_code=major.code,
         key=uploads.store(
-            request, session, settings, candidate.id, "material", data, suffix=suffix
+            request.app.state.media,
+            session,
+            settings,
+            candidate.id,
+            "material",
+            data,
+            suffix=suffix,
         ),
         content_type=content_type,
         size=len(data),

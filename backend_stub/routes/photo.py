@@ -4,8 +4,10 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from backend_stub import uploads
+from backend_stub import jobs, uploads
 from backend_stub.deps import CurrentCandidate, EditablePhoto, SessionDep, SettingsDep
 from backend_stub.domain.identity import latest_confirmed_card
 from backend_stub.errors import ApiError
@@ -16,6 +18,7 @@ from backend_stub.schemas.photo import (
     PhotoOut,
     PhotoSpecOut,
 )
+from backend_stub.storage import MediaStore
 from verification import photo
 
 router = APIRouter(prefix="/api/photo", tags=["photo"])
@@ -23,16 +26,12 @@ router = APIRouter(prefix="/api/photo", tags=["photo"])
 PhotoFile = Annotated[UploadFile, File(description="证件照 (JPEG/PNG, ≤ 10 MB)")]
 
 
-def _portrait(session: SessionDep, request: Request, candidate_id: int) -> bytes | None:
+def _portrait(session: Session, media: MediaStore, candidate_id: int) -> bytes | None:
     """The confirmed ID card's portrait, the face the photo must match."""
     submission = latest_confirmed_card(session, candidate_id)
     if submission is None or submission.portrait_key is None:
         return None
-    return request.app.state.media.read(submission.portrait_key)
-
-
-async def _run(request: Request, fn: Any, *args: Any) -> Any:
-    return await request.app.state.verifier.run(fn, *args)
+    return media.read(submission.portrait_key)
 
 
 @router.get("/spec", response_model=PhotoSpecOut)
@@ -41,64 +40,107 @@ def read_photo_spec(settings: SettingsDep) -> PhotoSpecOut:
     return PhotoSpecOut(profile=settings.PHOTO_PROFILE)
 
 
-@router.post("/check", response_model=PhotoCheckOut)
+@router.post(
+    "/check",
+    status_code=202,
+    responses={
+        200: {"model": PhotoCheckOut, "description": "检查结果（Prefer: wait=N 且及时完成时）"}
+    },
+)
 async def check_photo(
-    request: Request,
-    file: PhotoFile,
-    candidate: CurrentCandidate,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> PhotoCheckOut:
-    """Every rule of the profile, and the face compared with the ID card's portrait."""
+    request: Request, file: PhotoFile, candidate: CurrentCandidate, settings: SettingsDep
+) -> JSONResponse:
+    """Every rule of the profile, and the face compared with the ID card's portrait: a
+    job whose answer is `PhotoCheckOut`."""
     data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
-    result = await _run(
-        request,
-        photo.review,
-        data,
+    return await jobs.start(request, candidate.id, "photo-check", {"photo": (data, ".img")})
+
+
+@jobs.handler("photo-check")
+def check_photo_job(job: jobs.JobContext) -> tuple[int, dict[str, Any]]:
+    settings = job.settings
+    result = photo.review(
+        job.input("photo"),
         settings.PHOTO_PROFILE,
-        _portrait(session, request, candidate.id),
+        _portrait(job.session, job.media, job.candidate.id),
         settings.FACE_MATCH_THRESHOLD,
         settings.FACE_REVIEW_BAND,
     )
-    return PhotoCheckOut(**result)
+    return 200, PhotoCheckOut(**result).model_dump(mode="json")
 
 
-@router.post("/fix", response_model=PhotoFixOut)
+@router.post(
+    "/fix",
+    status_code=202,
+    responses={
+        200: {"model": PhotoFixOut, "description": "修正结果（Prefer: wait=N 且及时完成时）"}
+    },
+)
 async def fix_photo(
     request: Request,
     file: PhotoFile,
     candidate: CurrentCandidate,
     settings: SettingsDep,
     replace_background: Annotated[bool, Form()] = False,
-) -> PhotoFixOut:
-    """一键修正: crop, resize, 300 dpi and file size (and the background when asked and allowed)."""
+) -> JSONResponse:
+    """一键修正: crop, resize, 300 dpi and file size (and the background when asked and
+    allowed): a job whose answer is `PhotoFixOut`."""
     data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
-    result = await _run(
-        request, photo.fix_to_dict, data, settings.PHOTO_PROFILE, replace_background
+    return await jobs.start(
+        request,
+        candidate.id,
+        "photo-fix",
+        {"photo": (data, ".img")},
+        replace_background=replace_background,
     )
-    return PhotoFixOut(
+
+
+@jobs.handler("photo-fix")
+def fix_photo_job(job: jobs.JobContext) -> tuple[int, dict[str, Any]]:
+    result = photo.fix_to_dict(
+        job.input("photo"), job.settings.PHOTO_PROFILE, bool(job.params["replace_background"])
+    )
+    answer = PhotoFixOut(
         jpeg_base64=base64.b64encode(result["jpeg"]).decode(),
         report=result["report"],
         check=PhotoCheckOut(**result["check"]),
     )
+    return 200, answer.model_dump(mode="json")
 
 
-@router.post("", response_model=PhotoOut, status_code=201)
+@router.post(
+    "",
+    status_code=202,
+    responses={201: {"model": PhotoOut, "description": "已采用（Prefer: wait=N 且及时完成时）"}},
+)
 async def submit_photo(
     request: Request,
     file: PhotoFile,
     candidate: EditablePhoto,
     session: SessionDep,
     settings: SettingsDep,
-) -> PhotoOut:
-    """Accept the photo when it passes every rule and its face is the ID card's."""
+) -> JSONResponse:
+    """Accept the photo when it passes every rule and its face is the ID card's: a job
+    whose answer is `PhotoOut`."""
     data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
-    portrait = _portrait(session, request, candidate.id)
+    if latest_confirmed_card(session, candidate.id) is None:
+        raise IDCARD_REQUIRED
+    return await jobs.start(request, candidate.id, "photo", {"photo": (data, ".jpg")})
+
+
+IDCARD_REQUIRED = ApiError(
+    409, "idcard_required", "请先完成身份证识别，证件照需要与身份证照片比对。"
+)
+
+
+@jobs.handler("photo")
+def submit_photo_job(job: jobs.JobContext) -> tuple[int, dict[str, Any]]:
+    settings, session, candidate = job.settings, job.session, job.candidate
+    data = job.input("photo")
+    portrait = _portrait(session, job.media, candidate.id)
     if portrait is None:
-        raise ApiError(409, "idcard_required", "请先完成身份证识别，证件照需要与身份证照片比对。")
-    result = await _run(
-        request,
-        photo.review,
+        raise IDCARD_REQUIRED
+    result = photo.review(
         data,
         settings.PHOTO_PROFILE,
         portrait,
@@ -121,17 +163,18 @@ async def submit_photo(
     record = StandardPhoto(
         candidate_id=candidate.id,
         profile=settings.PHOTO_PROFILE,
-        key=uploads.store(request, session, settings, candidate.id, "photo", data, suffix=".jpg"),
+        key=uploads.store(job.media, session, settings, candidate.id, "photo", data, suffix=".jpg"),
         measurements=result["measurements"],
         face_distance=face["distance"],
         face_verdict=face["verdict"],
     )
     session.add(record)
-    session.commit()
-    return PhotoOut(
+    session.flush()
+    answer = PhotoOut(
         id=record.id,
         profile=record.profile,
         face_verdict=record.face_verdict,
         face_distance=record.face_distance,
         check=PhotoCheckOut(**result),
     )
+    return 201, answer.model_dump(mode="json")

@@ -4,9 +4,11 @@ so the module is as long as the API is wide."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -25,6 +27,15 @@ DEFAULT_API_URL = "http://127.0.0.1:8000"
 # KEEP_ALIVE_S; reverse proxies keep them longer still): reusing one that the server is
 # closing fails the request with a network error.
 KEEPALIVE_S = 15.0
+# Uploads for the verification engine are jobs (202, then GET /api/jobs/{id}): the app
+# asks at these intervals, and gives up waiting (not the job) after JOB_WAIT_S. It does not
+# ask the server to hold the answer (Prefer: wait): a held request keeps one of the API
+# process's request slots (backend_stub.middleware.ConcurrencyLimit) while it waits.
+JOB_POLL_S = (0.3, 0.5, 0.7, 1.0, 1.0, 1.5, 2.0)
+JOB_WAIT_S = 600.0
+JOB_POLL_RETRIES = 5
+
+Status = Callable[[str], Awaitable[None]]
 
 __all__ = ["ApiClient", "ApiError", "Candidate", "IdCardReading", "LoginSession", "Reference"]
 
@@ -71,10 +82,12 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,
         raw: bool = False,
+        on_status: Status | None = None,
     ) -> Any:
         """The one request path: JSON, a streamed body or a multipart form; the login's
         token; a network failure or a refusal as an ApiError in Chinese. `raw`: the
-        answer's bytes (an image) instead of its JSON."""
+        answer's bytes (an image) instead of its JSON. An upload the server queues (202)
+        is waited for, telling `on_status` where it stands."""
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -93,7 +106,39 @@ class ApiClient:
             raise ApiError("network_error", "无法连接服务器，请检查网络后重试。") from None
         if raw and response.status_code < 400:
             return response.content
+        if response.status_code == 202 and response.headers.get("location", "").startswith(
+            "/api/jobs/"
+        ):
+            return await self._job_answer(self._body(response), on_status)
         return self._body(response)
+
+    async def _job_answer(self, job: dict[str, Any], on_status: Status | None) -> Any:
+        """Poll a verification job until it ends: its answer, or its refusal as an
+        ApiError. A dropped connection while waiting is retried (the job goes on)."""
+        deadline = time.monotonic() + JOB_WAIT_S
+        step = failures = 0
+        while job["status"] not in ("done", "failed"):
+            if on_status is not None:
+                await on_status(job_text(job))
+            if time.monotonic() > deadline:
+                raise ApiError("job_timeout", "识别时间较长，请稍后回到本页查看结果。")
+            await asyncio.sleep(JOB_POLL_S[min(step, len(JOB_POLL_S) - 1)])
+            step += 1
+            try:
+                job = await self._call("GET", f"/api/jobs/{job['id']}")
+            except ApiError as exc:
+                if exc.code != "network_error" or failures >= JOB_POLL_RETRIES:
+                    raise
+                failures += 1
+        error = job.get("error")
+        if error:
+            raise ApiError(
+                error["code"],
+                error.get("message", ""),
+                status=job.get("result_status") or 500,
+                fields=error.get("fields"),
+            )
+        return job["result"]
 
     @staticmethod
     def _body(response: httpx.Response) -> Any:
@@ -174,11 +219,15 @@ class ApiClient:
         return Candidate.model_validate(await self._call("GET", "/api/me"))
 
     async def upload_idcard(
-        self, front: bytes, *, on_progress: Callable[[float], Awaitable[None]] | None = None
+        self,
+        front: bytes,
+        *,
+        on_progress: Callable[[float], Awaitable[None]] | None = None,
+        on_status: Status | None = None,
     ) -> IdCardReading:
         """Send the photo and read the result."""
         data = await self._upload(
-            "/api/idcard", "front", "card.jpg", "image/jpeg", front, on_progress
+            "/api/idcard", "front", "card.jpg", "image/jpeg", front, on_progress, on_status
         )
         return IdCardReading.model_validate(data)
 
@@ -190,6 +239,7 @@ class ApiClient:
         content_type: str,
         payload: bytes,
         on_progress: Callable[[float], Awaitable[None]] | None,
+        on_status: Status | None = None,
     ) -> Any:
         """One file as multipart, sent in chunks so progress can be shown."""
         boundary = secrets.token_hex(16)
@@ -215,6 +265,7 @@ class ApiClient:
                 "Content-Length": str(len(body)),
             },
             timeout=120.0,
+            on_status=on_status,
         )
 
     async def liveness(self) -> dict[str, Any]:
@@ -231,6 +282,7 @@ class ApiClient:
         video: bytes,
         *,
         on_progress: Callable[[float], Awaitable[None]] | None = None,
+        on_status: Status | None = None,
     ) -> dict[str, Any]:
         kind = "video/webm" if video[:4] == b"\x1aE\xdf\xa3" else "video/mp4"
         return await self._upload(
@@ -240,6 +292,7 @@ class ApiClient:
             kind,
             video,
             on_progress,
+            on_status,
         )
 
     async def latest_idcard(self) -> IdCardReading | None:
@@ -369,3 +422,11 @@ class ApiClient:
             filename="material.pdf" if is_pdf else "material.jpg",
             content_type="application/pdf" if is_pdf else "image/jpeg",
         )
+
+
+def job_text(job: dict[str, Any]) -> str:
+    """Where a verification job stands, for the candidate."""
+    if job["status"] == "queued":
+        ahead = job.get("ahead") or 0
+        return f"排队中，前面还有 {ahead} 位…" if ahead else "排队中，马上开始…"
+    return "正在识别，请稍候…"

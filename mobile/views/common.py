@@ -245,6 +245,27 @@ def set_busy(control: ft.Control, busy: bool) -> None:
         inner.update()
 
 
+def upload_feedback(
+    progress: ft.ProgressBar, text: ft.Text, working: str
+) -> tuple[Callable[[float], Awaitable[None]], Callable[[str], Awaitable[None]]]:
+    """An upload's two reports for one progress bar: the share sent (then `working`),
+    and, while the server works on it, where its job stands (the bar runs indefinitely)."""
+
+    async def sent(share: float) -> None:
+        progress.value = share * 0.9
+        text.value = f"正在上传… {round(share * 100)}%" if share < 1 else working
+        progress.update()
+        text.update()
+
+    async def status(words: str) -> None:
+        progress.value = None
+        text.value = words
+        progress.update()
+        text.update()
+
+    return sent, status
+
+
 def step_indicator(current: int, total: int, title: str) -> ft.Control:
     """ "第1步/共8步" with a progress bar: where this screen sits in the journey."""
     return semantic(

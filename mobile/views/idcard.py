@@ -20,6 +20,7 @@ from mobile.views.common import (
     screen,
     semantic,
     step_indicator,
+    upload_feedback,
 )
 from rules.display import masked_id
 
@@ -38,16 +39,12 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         error.clear()
         show_progress()
 
-        async def on_progress(share: float) -> None:
-            progress.value = share * 0.9
-            progress_text.value = (
-                f"正在上传… {round(share * 100)}%" if share < 1 else "正在识别，请稍候…"
-            )
-            progress.update()
-            progress_text.update()
+        on_progress, on_status = upload_feedback(progress, progress_text, "正在识别，请稍候…")
 
         try:
-            reading = await state.api.upload_idcard(data, on_progress=on_progress)
+            reading = await state.api.upload_idcard(
+                data, on_progress=on_progress, on_status=on_status
+            )
         except ApiError as exc:
             await show_capture()
             error.show(exc.message)

@@ -23,6 +23,7 @@ from mobile.views.common import (
     semantic,
     set_busy,
     step_indicator,
+    upload_feedback,
 )
 
 ROUTE = "/liveness"
@@ -106,17 +107,11 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         progress_box.visible = True
         progress_box.update()
 
-        async def on_progress(share: float) -> None:
-            progress.value = share * 0.9
-            progress_text.value = (
-                f"正在上传… {round(share * 100)}%" if share < 1 else "正在比对，请稍候…"
-            )
-            progress.update()
-            progress_text.update()
+        on_progress, on_status = upload_feedback(progress, progress_text, "正在比对，请稍候…")
 
         try:
             attempt = await state.api.upload_liveness(
-                challenge["id"], data, on_progress=on_progress
+                challenge["id"], data, on_progress=on_progress, on_status=on_status
             )
         except ApiError as exc:
             progress_box.visible = False

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from backend_stub import jobs
 from backend_stub.app import create_app
 from backend_stub.config import Settings
 
@@ -39,9 +40,13 @@ def make_client(database_url: str, tmp_path: Path) -> Iterator[AppFactory]:
         # (test_abuse.py) pass the real defaults back in.
         for name, value in CROWD_BUDGETS.items():
             settings.setdefault(name, value)
+        # Without workers, verification jobs run in the app's own threads; these tests
+        # wait for their answer in the request (Prefer: wait, RFC 7240). test_jobs.py
+        # polls as the app does.
+        settings.setdefault("VERIFY_WORKERS", 0)
         app = create_app(Settings(DATABASE_URL=database_url, DATA_DIR=tmp_path, **settings))
         apps.append(app)
-        return TestClient(app)
+        return TestClient(app, headers={"Prefer": f"wait={jobs.MAX_WAIT_S}"})
 
     yield factory
     for app in apps:

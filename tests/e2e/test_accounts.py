@@ -10,6 +10,7 @@ import pytest
 
 from mobile import ids
 from rules.idnumber import make
+from tests.backend.factories import confirmable_fields
 from tests.e2e.conftest import Servers
 from tests.e2e.flutter import FlutterPage
 
@@ -36,6 +37,34 @@ URUMQI_GRADUATE = {
 
 def unique_phone() -> str:
     return f"137{dt.datetime.now():%H%M%S}{next(_seq):02d}"
+
+
+def confirmed_card_by_api(servers: Servers, headers: dict[str, str], front: bytes) -> None:
+    """Read a card photo through the API (its job, polled as the app does) and confirm
+    what was read."""
+    import time
+
+    response = httpx.post(
+        f"{servers.api_url}/api/idcard",
+        files={"front": ("c.jpg", front, "image/jpeg")},
+        headers=headers,
+        timeout=120,
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    deadline = time.monotonic() + 300
+    while job["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+        job = httpx.get(f"{servers.api_url}/api/jobs/{job['id']}", headers=headers).json()
+    assert job["result_status"] == 201, job
+    reading = job["result"]
+    confirm = httpx.post(
+        f"{servers.api_url}/api/idcard/{reading['id']}/confirm",
+        json=confirmable_fields(reading["result"]),
+        headers=headers,
+    )
+    assert confirm.status_code == 200, confirm.text
 
 
 def register_by_api(servers: Servers, *, id_number: str, password: str, name: str = "古丽") -> None:

@@ -13,9 +13,9 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from mobile import ids
-from tests.backend.factories import card_photo, confirmable_fields
+from tests.backend.factories import card_photo
 from tests.e2e.conftest import Servers, camera_browser, phone
-from tests.e2e.test_accounts import register_by_api, unique_id_number
+from tests.e2e.test_accounts import confirmed_card_by_api, register_by_api, unique_id_number
 from tests.support import clips
 from verification.synth import clip
 
@@ -46,18 +46,7 @@ def candidate_with_card(servers: Servers) -> tuple[str, dict[str, str]]:
     ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     front = card_photo(name="李明", id_number=id_number, portrait=clips.talking_portrait())
-    reading = httpx.post(
-        f"{servers.api_url}/api/idcard",
-        files={"front": ("c.jpg", front, "image/jpeg")},
-        headers=headers,
-        timeout=120,
-    ).json()
-    confirm = httpx.post(
-        f"{servers.api_url}/api/idcard/{reading['id']}/confirm",
-        json=confirmable_fields(reading["result"]),
-        headers=headers,
-    )
-    assert confirm.status_code == 200, confirm.text
+    confirmed_card_by_api(servers, headers, front)
     return id_number, headers
 
 

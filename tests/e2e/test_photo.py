@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from mobile import ids
-from tests.backend.factories import card_photo, confirmable_fields
+from tests.backend.factories import card_photo
 from tests.e2e.conftest import Servers
 from tests.e2e.flutter import FlutterPage
-from tests.e2e.test_accounts import register_by_api, unique_id_number
+from tests.e2e.test_accounts import confirmed_card_by_api, register_by_api, unique_id_number
 from verification.synth.portrait import FACES, photo_bytes
 
 pytestmark = pytest.mark.e2e
@@ -27,17 +27,7 @@ def confirmed_candidate(servers: Servers) -> str:
     front = card_photo(
         name="王建国", id_number=id_number, portrait=Image.open(FACES / "biden2.jpg")
     )
-    reading = httpx.post(
-        f"{servers.api_url}/api/idcard",
-        files={"front": ("c.jpg", front, "image/jpeg")},
-        headers=headers,
-        timeout=120,
-    ).json()
-    fields = confirmable_fields(reading["result"])
-    confirm = httpx.post(
-        f"{servers.api_url}/api/idcard/{reading['id']}/confirm", json=fields, headers=headers
-    )
-    assert confirm.status_code == 200, confirm.text
+    confirmed_card_by_api(servers, headers, front)
     return id_number
 
 

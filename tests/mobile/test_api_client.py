@@ -79,3 +79,34 @@ async def test_idle_connections_are_let_go_before_the_server_closes_them() -> No
     pool = api._client._transport._pool  # type: ignore[attr-defined]
     assert pool._keepalive_expiry <= KEEP_ALIVE_S / 2
     await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_an_upload_waits_for_its_job_and_tells_where_it_stands(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.backend.factories import card_photo
+
+    app = create_app(Settings(DATABASE_URL=database_url, DATA_DIR=tmp_path, VERIFY_WORKERS=0))
+    client = ApiClient("http://backend", transport=httpx.ASGITransport(app=app))
+    try:
+        body = new_student(name="王建国")
+        await client.send_sms_code(body["phone"], "register")
+        body["sms_code"] = await sandbox_code(client, body["phone"])
+        await client.register_new(body)
+        said: list[str] = []
+
+        async def on_status(text: str) -> None:
+            said.append(text)
+
+        front = card_photo(name="王建国", id_number=body["id_number"])
+        reading = await client.upload_idcard(front, on_status=on_status)
+        assert reading.fields["name"] == "王建国"
+        assert said and all(t.startswith(("排队中", "正在识别")) for t in said)
+        with pytest.raises(ApiError) as caught:
+            await client.upload_idcard(b"\xff\xd8\xff not a photo")
+        assert caught.value.status == 422 and caught.value.code and caught.value.message
+    finally:
+        await client.aclose()
+        app.state.inline_jobs.shutdown(wait=True)
+        app.state.db.engine.dispose()
