@@ -51,9 +51,9 @@ COURSES = ["00024", "00018"]
 PASSWORD = "mima2026"
 
 
-def prepare(url: str, count: int, seats: int) -> list[str]:
+def prepare(url: str, count: int, seats: int, *, verified: bool = True) -> list[str]:
     """Migrate, load the demo plan, give the site `seats` seats, and add `count`
-    verified candidates; returns their ID numbers."""
+    candidates (verified, or just registered); returns their ID numbers."""
     upgrade(url)
     db = Database(url)
     password_hash = hash_password(PASSWORD)
@@ -73,7 +73,8 @@ def prepare(url: str, count: int, seats: int) -> list[str]:
         ]
         session.add_all(candidates)
         session.flush()
-        add_identity(session, [c.id for c in candidates], "none")
+        if verified:
+            add_identity(session, [c.id for c in candidates], "none")
         session.commit()
         numbers = [c.id_number for c in candidates]
     db.engine.dispose()
@@ -425,7 +426,7 @@ def verification_load(db_kind: str, uploads: int, workers: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"zikao-verify-{db_kind}-"))
     url, cluster = database(db_kind, folder)
     try:
-        numbers = prepare(url, uploads, 10)
+        numbers = prepare(url, uploads, 10, verified=False)
         extra = {"VERIFY_WORKERS": str(workers), "PUBLIC_PER_CLIENT_PER_MINUTE": "100000"}
         env = {**os.environ, "DATA_DIR": str(folder), "DATABASE_URL": url, **extra}
         worker = subprocess.Popen(
