@@ -34,13 +34,25 @@ def local_problems(data: bytes, spec: rules.Profile) -> list[str]:
     return [p.message for p in rules.check_file(data, spec).problems]
 
 
+PREVIEW_W, PREVIEW_H = 150, 200
+MARK = ft.Colors.RED_700
+
+
 def labelled(identifier: str, caption: str, caption_id: str) -> ft.Semantics:
-    """A photo preview with its caption (原图 / 修正后); hidden until it has a photo."""
+    """A photo preview with its caption (原图 / 修正后); hidden until it has a photo. Over
+    the photo, a layer for the marks of the problems found in it."""
     return semantic(
         identifier,
         ft.Column(
             [
-                ft.Image(src=b"", width=150, height=200, fit=ft.BoxFit.CONTAIN),
+                ft.Stack(
+                    [
+                        ft.Image(src=b"", width=PREVIEW_W, height=PREVIEW_H, fit=ft.BoxFit.CONTAIN),
+                        ft.Stack([], width=PREVIEW_W, height=PREVIEW_H),
+                    ],
+                    width=PREVIEW_W,
+                    height=PREVIEW_H,
+                ),
                 semantic(caption_id, ft.Text(caption, size=14, weight=ft.FontWeight.BOLD)),
             ],
             horizontal_alignment=ft.CrossAxisAlignment.CENTER,
@@ -48,6 +60,65 @@ def labelled(identifier: str, caption: str, caption_id: str) -> ft.Semantics:
         ),
         visible=False,
     )
+
+
+def photo_size(data: bytes) -> tuple[int, int] | None:
+    """The photo's width and height as shown (EXIF rotation applied), or None."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            w, h = image.size
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except Exception:  # Pillow raises many kinds for a broken file
+        return None
+    return (h, w) if turned else (w, h)
+
+
+def marks(data: bytes, regions: dict[str, list[int]], order: list[str]) -> list[ft.Control]:
+    """A numbered red frame over each region a problem was found in (the photo's pixels
+    mapped to the preview, which shows the whole photo contained in PREVIEW_W × PREVIEW_H);
+    the number is the problem's place in the list under the photos."""
+    size = photo_size(data)
+    if size is None:
+        return []
+    w, h = size
+    scale = min(PREVIEW_W / w, PREVIEW_H / h)
+    dx, dy = (PREVIEW_W - w * scale) / 2, (PREVIEW_H - h * scale) / 2
+    drawn: list[ft.Control] = []
+    for number, code in enumerate(order, start=1):
+        if code not in regions:
+            continue
+        x0, y0, x1, y1 = regions[code]
+        left = max(0.0, dx + x0 * scale)
+        top = max(0.0, dy + y0 * scale)
+        width = min(PREVIEW_W - left, max(6.0, (x1 - x0) * scale))
+        height = min(PREVIEW_H - top, max(6.0, (y1 - y0) * scale))
+        drawn.append(
+            ft.Container(
+                left=left,
+                top=top,
+                width=width,
+                height=height,
+                border=ft.Border.all(2, MARK),
+                border_radius=3,
+            )
+        )
+        drawn.append(
+            ft.Container(
+                ft.Text(str(number), size=11, color=ft.Colors.WHITE, weight=ft.FontWeight.BOLD),
+                left=left,
+                top=max(0.0, top - 16),
+                width=16,
+                height=16,
+                bgcolor=MARK,
+                border_radius=8,
+                alignment=ft.Alignment.CENTER,
+            )
+        )
+    return drawn
 
 
 def build(state: AppState, navigate: Navigate) -> ft.View:
@@ -63,10 +134,31 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         spacing=12, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, visible=False
     )
 
-    def image_of(preview: ft.Semantics) -> ft.Image:
+    def layers(preview: ft.Semantics) -> tuple[ft.Image, ft.Stack]:
         column = preview.content
-        assert isinstance(column, ft.Column) and isinstance(column.controls[0], ft.Image)
-        return column.controls[0]
+        assert isinstance(column, ft.Column) and isinstance(column.controls[0], ft.Stack)
+        image, drawn = column.controls[0].controls
+        assert isinstance(image, ft.Image) and isinstance(drawn, ft.Stack)
+        return image, drawn
+
+    def image_of(preview: ft.Semantics) -> ft.Image:
+        return layers(preview)[0]
+
+    def mark(
+        preview: ft.Semantics, data: bytes | None, checked: dict[str, Any] | None
+    ) -> list[str]:
+        """Frame on the photo where each problem is; returns the problems' messages, each
+        marked with its frame's number when it has one."""
+        drawn = layers(preview)[1]
+        found = checked["problems"] if checked else []
+        regions = (checked or {}).get("measurements", {}).get("problem_regions", {})
+        order = [p["code"] for p in found]
+        drawn.controls = marks(data, regions, order) if data and regions else []
+        drawn.update()
+        return [
+            f"{p['message']}（图中{n}）" if p["code"] in regions else p["message"]
+            for n, p in enumerate(found, start=1)
+        ]
 
     def show_state(messages: list[str], *, checked: bool) -> None:
         """Problems, or the all-clear once the server has checked everything; the one
@@ -96,6 +188,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         results.visible = True
         for control in (before, after, results):
             control.update()
+        mark(before, None, None)
         spec = current["spec"]
         messages = local_problems(data, spec) if spec is not None else []
         show_state(messages, checked=False)
@@ -106,7 +199,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         except ApiError as exc:
             error.show(exc.message)
             return
-        show_state([p["message"] for p in body["problems"]], checked=True)
+        show_state(mark(before, data, body), checked=True)
 
     panel = CameraPanel(
         ids=(ids.PHOTO_CAMERA, ids.PHOTO_TAKE, ids.PHOTO_PICK),
@@ -142,7 +235,8 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         image_of(after).src = fixed
         after.visible = True
         after.update()
-        show_state([p["message"] for p in body["check"]["problems"]], checked=True)
+        mark(before, None, None)  # the frames were for the original's problems
+        show_state(mark(after, fixed, body["check"]), checked=True)
 
     async def submit(_e: Any) -> None:
         if current["photo"] is None:

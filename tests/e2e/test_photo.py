@@ -64,3 +64,39 @@ def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, 
     app.click(ids.PHOTO_SUBMIT)
     assert "证件照已提交" in app.wait_for_text(ids.FORM_NOTICE, "证件照", timeout=90_000)
     assert "已完成" in app.text(ids.journey_step("photo"))
+
+
+def test_a_problem_in_the_photo_is_framed_where_it_is(
+    app: FlutterPage, servers: Servers, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Dark glasses on a photo whose file is right: the server's check names them, and the
+    preview frames the eyes with the number of the problem in the list."""
+    import io
+
+    from rules import photo as photo_rules
+    from tests.verification.test_content import bad
+
+    rgb = Image.open(io.BytesIO(bad("dark_glasses"))).convert("RGB")
+    spec = photo_rules.PROFILES["hubei"]
+    for quality in range(92, 40, -4):  # a file the phone's own checks let through
+        buffer = io.BytesIO()
+        rgb.save(buffer, "JPEG", quality=quality, dpi=(300, 300))
+        if photo_rules.check_file(buffer.getvalue(), spec).ok:
+            break
+    else:
+        pytest.fail("no quality gives a file of the profile's size")
+    path = tmp_path / "glasses.jpg"
+    path.write_bytes(buffer.getvalue())
+    id_number = confirmed_candidate(servers)
+    app.open("/login")
+    app.fill(ids.LOGIN_ACCOUNT, id_number)
+    app.fill(ids.LOGIN_PASSWORD, "mima2026")
+    app.click(ids.LOGIN_SUBMIT)
+    app.click(ids.journey_step("photo"))
+    app.wait_for(ids.PHOTO_PICK)
+    with app.page.expect_file_chooser() as chooser:
+        app.click(ids.PHOTO_PICK)
+    chooser.value.set_files(str(path))
+    problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "图中1", timeout=90_000)
+    assert "墨镜" in problems or "眼镜" in problems, problems
+    app.screenshot("03-problem-framed")
