@@ -188,7 +188,7 @@ async def start(
 ) -> JSONResponse:
     """Record and send a job; the upload route's answer (`respond`)."""
     job = await record(request, candidate_id, kind, inputs, **params)
-    send(request, job.id)
+    await asyncio.to_thread(send, request, job.id)
     return await respond(request, job)
 
 
@@ -258,15 +258,18 @@ async def respond(request: Request, job: VerificationJob) -> JSONResponse:
         current = await asyncio.to_thread(_load, db, job.id)
         if current is not None and current.status not in ACTIVE:
             return answer(current)
-    with db.sessionmaker() as session:
-        current = session.get(VerificationJob, job.id) or job
-        body = job_out(session, current)
+    body = await asyncio.to_thread(_out, db, job)
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
 
 def _load(db: Database, job_id: int) -> VerificationJob | None:
     with db.sessionmaker() as session:
         return session.get(VerificationJob, job_id)
+
+
+def _out(db: Database, job: VerificationJob) -> dict[str, Any]:
+    with db.sessionmaker() as session:
+        return job_out(session, session.get(VerificationJob, job.id) or job)
 
 
 # --- running (in a worker) -------------------------------------------------------------

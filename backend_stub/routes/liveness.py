@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -85,7 +86,8 @@ async def upload_video(
 ) -> JSONResponse:
     """Queue the clip for analysis against the challenge and the ID-card portrait: a job
     whose answer is the stored attempt (`AttemptOut`)."""
-    challenge = rules.owned_challenge(session, candidate, challenge_id)
+    # The database work runs off the event loop (a worker thread), as in sync routes.
+    challenge = await run_in_threadpool(rules.owned_challenge, session, candidate, challenge_id)
     limit = settings.LIVE_MAX_VIDEO_BYTES
     data = await uploads.read_limited(
         video,
@@ -93,9 +95,13 @@ async def upload_video(
         too_large=uploads.video_too_large(limit),
         empty=("video_empty", "没有收到视频，请重新录制。"),
     )
-    if latest_confirmed_card(session, candidate.id) is None:
-        raise rules.IDCARD_REQUIRED
-    rules.claim(session, challenge, candidate, settings)
+
+    def take_digits() -> None:
+        if latest_confirmed_card(session, candidate.id) is None:
+            raise rules.IDCARD_REQUIRED
+        rules.claim(session, challenge, candidate, settings)
+
+    await run_in_threadpool(take_digits)
     try:
         job = await jobs.record(
             request,
@@ -107,9 +113,9 @@ async def upload_video(
     except ApiError:
         # Not queued (the queue is full, or a check of this candidate's is still running):
         # the digits were not used.
-        rules.unclaim(session, challenge)
+        await run_in_threadpool(rules.unclaim, session, challenge)
         raise
-    jobs.send(request, job.id)
+    await run_in_threadpool(jobs.send, request, job.id)
     return await jobs.respond(request, job)
 
 

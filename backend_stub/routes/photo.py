@@ -4,6 +4,7 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -123,7 +124,7 @@ async def submit_photo(
     """Accept the photo when it passes every rule and its face is the ID card's: a job
     whose answer is `PhotoOut`."""
     data = await uploads.read_image(file, settings.MAX_IMAGE_BYTES)
-    if latest_confirmed_card(session, candidate.id) is None:
+    if await run_in_threadpool(latest_confirmed_card, session, candidate.id) is None:
         raise IDCARD_REQUIRED
     return await jobs.start(request, candidate.id, "photo", {"photo": (data, ".jpg")})
 
