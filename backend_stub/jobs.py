@@ -107,7 +107,7 @@ def queue_full() -> ApiError:
     error = ApiError(
         503,
         "queue_full",
-        "识别服务繁忙，请稍后再试。已上传的资料不会丢失。",
+        f"识别服务繁忙，请稍后再试（约{RETRY_AFTER_S}秒后重新上传）。已保存的资料不受影响。",
         retry_after=RETRY_AFTER_S,
     )
     error.headers = {"Retry-After": str(RETRY_AFTER_S)}
@@ -146,12 +146,11 @@ def submit(
             "jobs_in_flight",
             "上一次上传的资料还在识别中，请等结果出来后再试。",
         )
-    keys = {
-        name: media.put(candidate_id, f"job-{name}", data, suffix=suffix)
-        for name, item in inputs.items()
-        if item is not None
-        for data, suffix in [item]
-    }
+    keys = {}
+    for name, item in inputs.items():
+        if item is not None:
+            data, suffix = item
+            keys[name] = media.put(candidate_id, f"job-{name}", data, suffix=suffix)
     job = VerificationJob(
         candidate_id=candidate_id, kind=kind, status="queued", params={"inputs": keys, **params}
     )
