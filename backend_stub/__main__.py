@@ -86,7 +86,7 @@ def _die_with_parent() -> None:
 
 def run_worker() -> None:
     """The verification worker: VERIFY_WORKERS processes taking jobs from the queue. The
-    database must be migrated already (by the API's start, or `migrate`)."""
+    database must be migrated already (an API process migrates it when it starts)."""
     from backend_stub import queue
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
