@@ -156,7 +156,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         drawn.controls = marks(data, regions, order) if data and regions else []
         drawn.update()
         return [
-            f"{p['message']}（图中{n}）" if p["code"] in regions else p["message"]
+            f"{p['message']}(图中{n})" if p["code"] in regions else p["message"]
             for n, p in enumerate(found, start=1)
         ]
 
