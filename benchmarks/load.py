@@ -189,40 +189,26 @@ def audit(url: str) -> tuple[int, int, int]:
     return oversold, doubles or 0, refunds or 0
 
 
+def percentiles(values: list[float]) -> list[float]:
+    """The 1st to 99th percentiles (q[49] is the median); one value stands for all."""
+    return statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+
+
 def run(db_kind: str, count: int, seats: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"zikao-load-{db_kind}-"))
-    cluster = None
-    if db_kind == "postgres":
-        cluster = PostgresCluster()
-        cluster.start()
-        cluster.execute("CREATE DATABASE zikao")
-        url = cluster.url("zikao")
-    else:
-        url = f"sqlite:///{folder / 'zikao.db'}"
+    url, cluster = database(db_kind, folder)
     try:
         numbers = prepare(url, count, seats)
-        port = free_port()
-        env = {**os.environ, "DATA_DIR": str(folder), "DATABASE_URL": url}
         # The crowd comes from this one machine; in production each candidate is a
         # client address of their own, with their own budget.
-        env["PUBLIC_PER_CLIENT_PER_MINUTE"] = str(100 * count)
-        env["CLIENT_FAILURES_CAPTCHA"] = str(100 * count)
-        log = (folder / "backend.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "backend_stub", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        budget = str(100 * count)
+        server, base = serve(
+            url,
+            folder,
+            1,
+            {"PUBLIC_PER_CLIENT_PER_MINUTE": budget, "CLIENT_FAILURES_CAPTCHA": budget},
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
             timings, wall = asyncio.run(crowd(base, numbers))
         finally:
             server.terminate()
@@ -233,7 +219,7 @@ def run(db_kind: str, count: int, seats: int) -> None:
             cluster.stop()
     rows = []
     for step, values in timings.steps.items():
-        q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+        q = percentiles(values)
         rows.append([step, len(values), f"{q[49]:.0f}", f"{q[94]:.0f}", f"{q[98]:.0f}"])
     print(f"\n### {db_kind}: {count} candidates at once, {seats} seats at the site")
     print(table(["step", "requests", "p50 ms", "p95 ms", "p99 ms"], rows))
@@ -360,7 +346,7 @@ def open_loop(db_kind: str, rates: list[float], duration: float, processes: int)
                 timings, wall, errors = asyncio.run(arriving(base, batch, rate))
                 cpu = tree_cpu_s(server.pid) - cpu_before
                 for step, values in timings.steps.items():
-                    q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+                    q = percentiles(values)
                     rows.append(
                         [
                             f"{rate:g}/s",
@@ -495,7 +481,7 @@ def verification_load(db_kind: str, uploads: int, workers: int) -> None:
     def pct(values: list[float], p: int) -> str:
         if not values:
             return "-"
-        q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+        q = percentiles(values)
         return f"{q[p - 1]:.1f}"
 
     print(f"\n### {db_kind}: {uploads} ID-card uploads at once, {workers} worker process(es)")

@@ -71,6 +71,17 @@ def submit_card(client: TestClient, cid: int, candidate: dict[str, Any]) -> Veri
         )
 
 
+def age(run: jobs.Runtime, job_id: int, column: str, *, seconds: float) -> None:
+    """Set a job's time column `seconds` in the past (a lease lapsed, a message lost)."""
+    with run.db.sessionmaker() as session:
+        session.execute(
+            update(VerificationJob)
+            .where(VerificationJob.id == job_id)
+            .values({column: utcnow() - timedelta(seconds=seconds)})
+        )
+        session.commit()
+
+
 def test_an_upload_is_answered_at_once_with_its_job_which_the_app_polls(
     make_client: AppFactory,
 ) -> None:
@@ -187,13 +198,7 @@ def test_a_job_whose_worker_died_runs_again_and_is_answered_once(
     assert jobs._claim(run, job.id) is None  # taken, lease alive: nobody else runs it
     sent: list[int] = []
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 0
-    with run.db.sessionmaker() as session:
-        session.execute(
-            update(VerificationJob)
-            .where(VerificationJob.id == job.id)
-            .values(lease_until=utcnow() - timedelta(seconds=1))
-        )
-        session.commit()
+    age(run, job.id, "lease_until", seconds=1)
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 1
     assert sent == [job.id]
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 0  # sent once
@@ -228,13 +233,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_clearly_and_frees_the_slot(
     run = runtime(client)
     for _ in range(2):
         assert jobs._claim(run, job.id) is not None
-        with run.db.sessionmaker() as session:
-            session.execute(
-                update(VerificationJob)
-                .where(VerificationJob.id == job.id)
-                .values(lease_until=utcnow() - timedelta(seconds=1))
-            )
-            session.commit()
+        age(run, job.id, "lease_until", seconds=1)
     jobs.execute(run, job.id)
     done = poll(client, job.id, candidate["token"], seconds=5)
     assert done["status"] == "failed"
@@ -250,13 +249,7 @@ def test_a_job_whose_message_was_lost_is_sent_again(make_client: AppFactory) -> 
     run = runtime(client)
     sent: list[int] = []
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 0  # just queued
-    with run.db.sessionmaker() as session:
-        session.execute(
-            update(VerificationJob)
-            .where(VerificationJob.id == job.id)
-            .values(enqueued_at=utcnow() - timedelta(seconds=61))
-        )
-        session.commit()
+    age(run, job.id, "enqueued_at", seconds=61)
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 1
     assert jobs.requeue_stale(run.db, run.settings, sent.append) == 0
     assert sent == [job.id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from PIL import Image
@@ -31,10 +33,8 @@ def confirmed_candidate(servers: Servers) -> str:
     return id_number
 
 
-def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    id_number = confirmed_candidate(servers)
-    raw = tmp_path / "me.jpg"
-    raw.write_bytes(photo_bytes(31, face="biden.jpg", background="blue"))
+def choose_photo(app: FlutterPage, id_number: str, path: Path) -> None:
+    """Log in, open 证件照 and choose the photo at `path` from the album."""
     app.open("/login")
     app.fill(ids.LOGIN_ACCOUNT, id_number)
     app.fill(ids.LOGIN_PASSWORD, "mima2026")
@@ -43,7 +43,14 @@ def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, 
     app.wait_for(ids.PHOTO_PICK)
     with app.page.expect_file_chooser() as chooser:
         app.click(ids.PHOTO_PICK)
-    chooser.value.set_files(str(raw))
+    chooser.value.set_files(str(path))
+
+
+def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    id_number = confirmed_candidate(servers)
+    raw = tmp_path / "me.jpg"
+    raw.write_bytes(photo_bytes(31, face="biden.jpg", background="blue"))
+    choose_photo(app, id_number, raw)
     problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "需要修改")
     assert "480×640" in problems  # found on the phone, before any upload
     # The result is what the candidate sees: the camera is put away, the photo labelled,
@@ -88,15 +95,7 @@ def test_a_problem_in_the_photo_is_framed_where_it_is(
     path = tmp_path / "glasses.jpg"
     path.write_bytes(buffer.getvalue())
     id_number = confirmed_candidate(servers)
-    app.open("/login")
-    app.fill(ids.LOGIN_ACCOUNT, id_number)
-    app.fill(ids.LOGIN_PASSWORD, "mima2026")
-    app.click(ids.LOGIN_SUBMIT)
-    app.click(ids.journey_step("photo"))
-    app.wait_for(ids.PHOTO_PICK)
-    with app.page.expect_file_chooser() as chooser:
-        app.click(ids.PHOTO_PICK)
-    chooser.value.set_files(str(path))
+    choose_photo(app, id_number, path)
     problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "图中1", timeout=90_000)
     assert "墨镜" in problems or "眼镜" in problems, problems
     app.screenshot("03-problem-framed")
