@@ -294,45 +294,65 @@ def cutout_quality(rgb: np.ndarray, background_rgb: np.ndarray) -> tuple[float, 
     return halo, float(sum(big)) / odd.size
 
 
-def replace_background(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, float]:
-    """The person over `colour`: the segmentation model's mask says where the person
-    surely is and surely is not; GrabCut settles the band between on the photo's own
-    colours (a white shirt before a white wall, strands of hair); the edge is feathered
-    by a pixel or two. Returns the image and the mean width in pixels of the blended band
-    along the outline."""
+def _guided(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter (grey guide): `src` smoothed but following the edges of
+    `guide`, so a coarse mask snaps to the photo's own outline (hair, collar)."""
     import cv2
 
-    h, w = rgb.shape[:2]
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def box(x: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_i, mean_p = box(guide), box(src)
+    var_i = box(guide * guide) - mean_i * mean_i
+    cov = box(guide * src) - mean_i * mean_p
+    a = cov / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box(a) * guide + box(b)
+
+
+def cutout_alpha(rgb: np.ndarray) -> np.ndarray:
+    """The person's alpha (0..1): the segmentation model's soft mask, kept to the one
+    piece that is the person (no specks of the room), snapped to the photo's edges by a
+    guided filter and steepened so the blended band is a pixel or two wide."""
+    import cv2
+
     soft = person_mask(rgb)
-    trimap = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
-    trimap[soft > 0.35] = cv2.GC_PR_FGD
-    kernel = np.ones((3, 3), np.uint8)
-    sure_fg = cv2.erode((soft > 0.8).astype(np.uint8), kernel, iterations=6)
-    sure_bg = cv2.erode((soft < 0.1).astype(np.uint8), kernel, iterations=6)
-    trimap[sure_fg.astype(bool)] = cv2.GC_FGD
-    trimap[sure_bg.astype(bool)] = cv2.GC_BGD
-    # The top corners are background.
-    trimap[: h // 14, : w // 6] = cv2.GC_BGD
-    trimap[: h // 14, w - w // 6 :] = cv2.GC_BGD
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.grabCut(
-            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), trimap, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK
-        )
-        hard = np.isin(trimap, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
-    except cv2.error:  # a degenerate mask (no background seen): the model's own cut
-        hard = (soft > 0.5).astype(np.float32)
-    # Keep the largest piece (the person); a speck GrabCut kept elsewhere is background.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        hard.astype(np.uint8), connectivity=8
-    )
+    h, w = soft.shape
+    core = (soft > 0.5).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     if count > 2:
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        hard = (labels == largest).astype(np.float32)
-    alpha = cv2.GaussianBlur(hard, (5, 5), 0)[..., None]
-    out = rgb.astype(np.float32) * alpha + np.array(colour, np.float32)[None, None, :] * (1 - alpha)
-    edge = alpha[..., 0]
-    blended = float(((edge > 0.05) & (edge < 0.95)).sum()) / max(
-        1.0, float((edge > 0.5).sum()) ** 0.5 * 4
+        core = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    reach = max(3, round(0.012 * max(h, w)))
+    near = cv2.dilate(core, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(np.float32)
+    soft = soft * near
+    guide = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    alpha = _guided(guide, soft, max(2, round(0.008 * max(h, w))), 1e-3)
+    alpha = np.clip((alpha - 0.5) * 2.5 + 0.5, 0, 1) * near
+    return cv2.GaussianBlur(alpha.astype(np.float32), (3, 3), 0)
+
+
+def replace_background(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[np.ndarray, float]:
+    """The person over `colour` (`cutout_alpha`). Along the edge the photo's pixels still
+    hold some of the old background; there the person's colour is taken from just inside
+    the outline instead, so no ring of the old background is left. Returns the image and
+    the mean width in pixels of the blended band along the outline."""
+    import cv2
+
+    alpha = cutout_alpha(rgb)
+    solid = (alpha > 0.97).astype(np.float32)
+    k = (9, 9)
+    weight = cv2.blur(solid, k)
+    inside = cv2.blur(rgb.astype(np.float32) * solid[..., None], k) / np.maximum(
+        weight, 1e-3
+    )[..., None]
+    person = np.where(
+        ((alpha < 0.97) & (weight > 0.05))[..., None], inside, rgb.astype(np.float32)
+    )
+    a = alpha[..., None]
+    out = person * a + np.array(colour, np.float32)[None, None, :] * (1 - a)
+    blended = float(((alpha > 0.05) & (alpha < 0.95)).sum()) / max(
+        1.0, float((alpha > 0.5).sum()) ** 0.5 * 4
     )
     return np.clip(out, 0, 255).astype(np.uint8), round(blended, 3)

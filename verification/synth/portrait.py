@@ -24,46 +24,57 @@ BACKGROUNDS = {
 
 @cache
 def person(name: str = "biden.jpg") -> Image.Image:
-    """Head and shoulders of a test face as RGBA (segmentation mask inside an ellipse +
-    torso outline). The default face has a closed mouth, looks at the camera and stands
-    before a plain wall: obama.jpg, obama2.jpg and biden2.jpg smile with open mouths,
-    which a standard photo may not, and obama3.jpg has a chandelier behind the head."""
+    """Head and shoulders of a test face as RGBA: the segmentation model's mask of a
+    head-and-shoulders crop (so the model sees the person large, as in a selfie), kept
+    inside a head ellipse and a shoulders outline, as one piece. The default face has a
+    closed mouth, looks at the camera and stands before a plain wall: obama.jpg,
+    obama2.jpg and biden2.jpg smile with open mouths, which a standard photo may not, and
+    obama3.jpg has a chandelier behind the head."""
+    import cv2
     import face_recognition
+
+    from verification import content
 
     img = Image.open(FACES / name).convert("RGB")
     top, right, bottom, left = face_recognition.face_locations(np.asarray(img))[0]
     fw, fh = right - left, bottom - top
     cx = (left + right) / 2
-    mask = Image.new("L", img.size, 0)
-    d = ImageDraw.Draw(mask)
-    d.ellipse((cx - 0.78 * fw, top - 0.62 * fh, cx + 0.78 * fw, bottom + 0.12 * fh), fill=255)
-    neck_top = bottom - 0.1 * fh
-    d.polygon(
-        [
-            (cx - 0.35 * fw, neck_top),
-            (cx + 0.35 * fw, neck_top),
-            (cx + 1.6 * fw, img.height),
-            (cx - 1.6 * fw, img.height),
-        ],
-        fill=255,
-    )
-    # Keep only the person inside that outline, with the segmentation model's soft edge
-    # (a hard cut leaves a ring of the photo's own background: a halo the checker finds).
-    from verification import content
-
-    soft = content.person_mask(np.asarray(img))
-    # Sharpened: the model's low-confidence fringe (a lamp behind the head) is dropped.
-    keep = np.clip((soft - 0.5) * 4 + 0.5, 0, 1) * (np.asarray(mask) > 0)
-    mask = Image.fromarray((keep * 255).astype(np.uint8))
-    out = img.copy()
-    out.putalpha(mask)
     box = (
         max(0, round(cx - 1.8 * fw)),
         max(0, round(top - 0.7 * fh)),
         min(img.width, round(cx + 1.8 * fw)),
         min(img.height, round(bottom + 1.6 * fh)),
     )
-    return out.crop(box)
+    crop = img.crop(box)
+    cx, top, bottom = cx - box[0], top - box[1], bottom - box[1]
+    outline = Image.new("L", crop.size, 0)
+    d = ImageDraw.Draw(outline)
+    d.ellipse((cx - 0.8 * fw, top - 0.62 * fh, cx + 0.8 * fw, bottom + 0.15 * fh), fill=255)
+    neck = bottom - 0.15 * fh
+    d.polygon(
+        [
+            (cx - 0.45 * fw, neck),
+            (cx + 0.45 * fw, neck),
+            (cx + 1.7 * fw, bottom + 0.6 * fh),
+            (cx + 1.8 * fw, crop.height),
+            (cx - 1.8 * fw, crop.height),
+            (cx - 1.7 * fw, bottom + 0.6 * fh),
+        ],
+        fill=255,
+    )
+    soft = content.person_mask(np.asarray(crop))
+    # Sharpened: the model's low-confidence fringe (a lamp behind the head) is dropped.
+    keep = np.clip((soft - 0.5) * 4 + 0.5, 0, 1) * (np.asarray(outline) > 0)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (keep > 0.5).astype(np.uint8), connectivity=8
+    )
+    if count > 2:  # one piece: the person, not a speck of the room
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        near = cv2.dilate((labels == largest).astype(np.uint8), np.ones((5, 5), np.uint8))
+        keep = keep * near
+    out = crop.copy()
+    out.putalpha(Image.fromarray((keep * 255).astype(np.uint8)))
+    return out
 
 
 def photo(
