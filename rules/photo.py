@@ -43,6 +43,10 @@ class Profile:
         "occlusion",
         "dark_glasses",
         "uneven_light",
+        "forehead",
+        "glasses_glare",
+        "expression",
+        "shoulders",
         "cutout",
     )
 
@@ -112,6 +116,12 @@ MESSAGES = {
     "face_covered": "面部有遮挡（手、口罩、头发或其他物品），请露出完整面部后重新拍摄。",
     "dark_glasses": "请摘下墨镜或有色眼镜后重新拍摄。",
     "uneven_light": "脸部光线不均匀（一侧有阴影），请在光线均匀处重新拍摄。",
+    "headwear": "请摘下帽子或头饰，露出额头和双眉后重新拍摄。",
+    "brows_covered": "头发遮挡了额头或眉毛，请把头发梳开、露出双眉后重新拍摄。",
+    "glasses_glare": "镜片反光遮挡了眼睛，请调整角度避开反光，或摘下眼镜后重新拍摄。",
+    "expression": "请保持自然、平和的表情（不要笑或做表情）后重新拍摄。",
+    "shoulders": "须露出完整、对称的双肩，请正对镜头、拍到双肩后重新拍摄。",
+    "clothing_merges": "衣服颜色与背景色相近，请换一件与背景颜色明显不同的衣服后重新拍摄。",
     "cutout_halo": "人像边缘残留原背景或有锯齿（换底不干净），请在规定颜色背景前重新拍摄。",
     "background_patches": "背景中有残留的杂色块，请在纯色背景前重新拍摄。",
     "unreadable": "无法读取这张图片，请重新拍摄，或选择JPG格式的照片。",

@@ -1,6 +1,8 @@
 """What an exam office looks at in a standard photo beyond its format: eyes open, mouth
-closed, the head facing the camera, nothing over the face (hands, objects, dark glasses),
-even light, and no leftover patches after background replacement.
+closed, a neutral expression, the head facing the camera, nothing over the face (hands,
+objects, dark glasses, lens glare), forehead and brows clear (no hat, no fringe), even
+light, both shoulders in the picture in clothes that do not melt into the background,
+and no leftover patches after background replacement.
 
 Dense landmarks and masks come from models inside the `mediapipe==0.10.14` wheel (face
 mesh with iris, hands, selfie segmentation; nothing is downloaded). Each component is a
@@ -28,6 +30,12 @@ NOSE_TIP, LEFT_CHEEK_EDGE, RIGHT_CHEEK_EDGE = 1, 234, 454
 # The cheeks: the face's own skin colour and light, left against right.
 SKIN = {"left_cheek": 205, "right_cheek": 425}
 EYE_CENTRES = (468, 473)  # iris centres (refined landmarks)
+EYE_OUTLINES = (
+    (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
+    (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249),
+)
+BROWS_TOP = (105, 334)
+MOUTH_CORNERS = (61, 291)
 
 EYES_CLOSED_MAX = 0.12  # lid gap / eye width; open eyes measure 0.2-0.4
 MOUTH_OPEN_MIN = 0.12  # inner-lip gap / mouth width; a closed mouth measures under 0.05
@@ -38,6 +46,15 @@ GAP_SKIN_MIN = 10.0  # Lab distance of the lips' gap from the cheeks below this:
 MOUTH_LINE_MAX = 0.95  # lip line / lips' brightness above this: no lip line, the mouth is covered
 DARK_EYES_MAX = 0.42  # eye-region brightness / cheek brightness (dark glasses)
 LIGHT_RATIO_MIN = 0.62  # darker cheek / lighter cheek (a half-face shadow)
+NOSE_YAW_MAX_DEG = 23.0  # yaw from where the nose tip sits between the cheeks' edges
+FOREHEAD_SKIN_MIN = 0.5  # share of the forehead with the cheeks' colour; clear ones measure >0.9
+HAIR_TEXTURE_MIN = 14.0  # mean horizontal gradient of what covers it: hair 16-100, cloth 6-9
+GLARE_SHARE_MAX = 0.02  # near-white share of a lens outside the eye opening
+GLARE_LIGHT = 212  # Lab L (0-255) counted as near-white
+SMILE_LIFT_MAX = 0.04  # mouth corners above the lips' centre, per mouth width; neutral ≤ 0
+SHOULDER_SIDE_GAP_MAX = 0.45  # background share beside one shoulder minus the other's
+CLOTHING_BG_SHARE_MAX = 0.08  # share of the clothes in the background's colour
+CLOTHES_FOLDS_MIN = 8.0  # mean gradient there: cloth's folds, not flat background
 PATCH_SHARE_MAX = 0.02  # background not of the background colour, in blobs
 
 
@@ -160,6 +177,9 @@ def analyse(
         return float(_patch(channel, p[index], radius).mean())
 
     cheeks_l = (mean(light, SKIN["left_cheek"]) + mean(light, SKIN["right_cheek"])) / 2
+    cheeks_lab = np.mean(
+        [_patch(lab, p[i], r).reshape(-1, 3).mean(axis=0) for i in SKIN.values()], axis=0
+    )
 
     if "eyes_closed" in checks:
         left = _ratio(p, LEFT_EYE[:2], LEFT_EYE[2:])
@@ -176,9 +196,15 @@ def analyse(
             out.regions["mouth_open"] = _box(p[[78, 308, 13, 14, 0, 17]], 0.3)
     if "head_pose" in checks:
         yaw, pitch = _pose(p3)
+        # The mesh's depth understates a turn; where the nose tip sits between the cheeks'
+        # edges does not (a head of round cross-section: offset = tan(yaw) / 2).
+        nose = float((p[NOSE_TIP, 0] - p[LEFT_CHEEK_EDGE, 0]) / face_w)
+        nose_yaw = float(np.degrees(np.arctan(2 * (nose - 0.5))))
         m["yaw_deg"], m["pitch_deg"] = round(yaw, 1), round(pitch, 1)
-        if abs(yaw) > YAW_MAX_DEG or abs(pitch) > PITCH_MAX_DEG:
+        m["nose_yaw_deg"] = round(nose_yaw, 1)
+        if abs(yaw) > YAW_MAX_DEG or abs(nose_yaw) > NOSE_YAW_MAX_DEG or abs(pitch) > PITCH_MAX_DEG:
             out.problems.append("head_not_frontal")
+            out.regions["head_not_frontal"] = _box(p, 0.05)
     if "dark_glasses" in checks:
         eye_r = max(2, round(0.06 * face_w))
         eyes = np.mean([mean(light, i, eye_r) for i in (159, 386, 145, 374)])
@@ -198,13 +224,6 @@ def analyse(
         around = mean(light, 0) + mean(light, 17)
         mouth_line = float(slit / max(1.0, around))
         # Between the lips: a dark line, a dark open mouth or white teeth — never skin.
-        cheeks_lab = np.mean(
-            [
-                _patch(lab, p[SKIN[k]], r).reshape(-1, 3).mean(axis=0)
-                for k in ("left_cheek", "right_cheek")
-            ],
-            axis=0,
-        )
         gap_lab = np.mean(
             [_patch(lab, p[i], slit_r).reshape(-1, 3).mean(axis=0) for i in (13, 14)], axis=0
         )
@@ -258,6 +277,28 @@ def analyse(
         m["cheek_light_ratio"] = round(ratio, 3)
         if ratio < LIGHT_RATIO_MIN:
             out.problems.append("uneven_light")
+            darker = SKIN["left_cheek"] if left < right else SKIN["right_cheek"]
+            cx, cy = p[darker]
+            out.regions["uneven_light"] = [
+                int(cx - 0.25 * face_w),
+                int(cy - 0.3 * face_w),
+                int(cx + 0.25 * face_w),
+                int(cy + 0.3 * face_w),
+            ]
+    if "forehead" in checks:
+        _forehead(out, lab, p, face_w, cheeks_lab)
+    if "glasses_glare" in checks:
+        _glare(out, lab, p, face_w)
+    if "expression" in checks:
+        width = float(np.linalg.norm(p[MOUTH_CORNERS[1]] - p[MOUTH_CORNERS[0]])) or 1.0
+        centre = (p[13, 1] + p[14, 1]) / 2
+        lift = float((centre - (p[MOUTH_CORNERS[0], 1] + p[MOUTH_CORNERS[1], 1]) / 2) / width)
+        m["smile_lift"] = round(lift, 3)
+        if lift > SMILE_LIFT_MAX and "mouth_open" not in out.problems:
+            out.problems.append("expression")
+            out.regions["expression"] = _box(p[[61, 291, 0, 17]], 0.4)
+    if "shoulders" in checks and background_rgb is not None:
+        _shoulders(out, rgb, lab, p, face_w, cheeks_lab, background_rgb)
     if "cutout" in checks and background_rgb is not None:
         halo, patches_share = cutout_quality(rgb, background_rgb)
         # The halo is measured and shown, not decided on: a ring the segmentation model
@@ -267,6 +308,139 @@ def analyse(
         if patches_share > PATCH_SHARE_MAX:
             out.problems.append("background_patches")
     return out
+
+
+def _skin_like(lab: np.ndarray, cheeks_lab: np.ndarray) -> np.ndarray:
+    """Pixels of the cheeks' hue (a, b close) at a lightness a face's own shading reaches
+    (a shiny forehead is lighter, a shaded one darker; both are still skin)."""
+    chroma = np.linalg.norm(lab[..., 1:] - cheeks_lab[1:], axis=-1)
+    light = lab[..., 0] / max(1.0, float(cheeks_lab[0]))
+    return (chroma < 10) & (light > 0.6) & (light < 1.7)
+
+
+def _forehead(
+    out: Content, lab: np.ndarray, p: np.ndarray, face_w: float, cheeks_lab: np.ndarray
+) -> None:
+    """Headwear or hair over the forehead and brows: the forehead between the hairline and
+    the brows should be skin. What covers it is named by its texture: hair is strands
+    (strong fine gradients), a hat's cloth is smooth."""
+    import cv2
+
+    cx = float(p[168, 0])
+    brows = float(min(p[BROWS_TOP[0], 1], p[BROWS_TOP[1], 1]))
+    box = [
+        int(cx - 0.25 * face_w),
+        max(0, int(p[10, 1] - 0.05 * face_w)),
+        int(cx + 0.25 * face_w),
+        int(brows - 0.06 * face_w),
+    ]
+    region = lab[box[1] : box[3], max(0, box[0]) : box[2]]
+    if region.size == 0:
+        return
+    skin = _skin_like(region, cheeks_lab)
+    share = float(skin.mean())
+    out.measurements["forehead_skin"] = round(share, 3)
+    if share >= FOREHEAD_SKIN_MIN:
+        return
+    covered = cv2.erode((~skin).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    gradient = np.abs(cv2.Sobel(region[..., 0], cv2.CV_32F, 1, 0, ksize=3))
+    texture = float(gradient[covered].mean()) if covered.any() else 0.0
+    out.measurements["forehead_cover_texture"] = round(texture, 1)
+    code = "brows_covered" if texture >= HAIR_TEXTURE_MIN else "headwear"
+    out.problems.append(code)
+    out.regions[code] = [box[0], box[1], box[2], int(brows + 0.08 * face_w)]
+
+
+def _glare(out: Content, lab: np.ndarray, p: np.ndarray, face_w: float) -> None:
+    """Lens glare: near-white, colourless blobs where a lens sits around each eye, the
+    eye opening itself left out (its white and its catch-light are not glare)."""
+    import cv2
+
+    chroma = np.linalg.norm(lab[..., 1:] - 128, axis=-1)
+    white = (lab[..., 0] > GLARE_LIGHT) & (chroma < 15)
+    shares, boxes = [], []
+    for centre, outline in zip(EYE_CENTRES, EYE_OUTLINES, strict=True):
+        lens = np.zeros(lab.shape[:2], np.uint8)
+        c = (int(p[centre, 0]), int(p[centre, 1] + 0.02 * face_w))
+        axes = (int(0.24 * face_w), int(0.16 * face_w))
+        cv2.ellipse(lens, c, axes, 0, 0, 360, 1, -1)
+        cv2.fillPoly(lens, [p[list(outline)].astype(np.int32)], 0)
+        inside = lens.astype(bool)
+        shares.append(float((white & inside).sum()) / max(1, int(inside.sum())))
+        boxes.append([c[0] - axes[0], c[1] - axes[1], c[0] + axes[0], c[1] + axes[1]])
+    out.measurements["lens_glare"] = round(max(shares), 3)
+    if max(shares) > GLARE_SHARE_MAX:
+        out.problems.append("glasses_glare")
+        out.regions["glasses_glare"] = boxes[int(np.argmax(shares))]
+
+
+def _shoulders(
+    out: Content,
+    rgb: np.ndarray,
+    lab: np.ndarray,
+    p: np.ndarray,
+    face_w: float,
+    cheeks_lab: np.ndarray,
+    background_rgb: np.ndarray,
+) -> None:
+    """Both shoulders in the picture, and clothes that do not melt into the background:
+    beside each shoulder, how much is background colour (one side far more than the
+    other: a shoulder is cut off); and how much of the clothes is (they merge)."""
+    import cv2
+
+    h, w = lab.shape[:2]
+    chin = float(p[152, 1])
+    bg = cv2.cvtColor(
+        np.asarray(background_rgb, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8),
+        cv2.COLOR_RGB2LAB,
+    ).astype(np.float32)[0, 0]
+    near_bg = np.linalg.norm(lab - bg, axis=-1) < 25
+    if chin + 0.3 * face_w >= 0.95 * h:
+        return  # the head fills the frame: the head-size rule speaks for the framing
+    row = int(min(chin + 0.55 * face_w, 0.95 * h))
+    band = near_bg[max(0, row - int(0.08 * face_w)) : row + int(0.08 * face_w)]
+    sides = []
+    for sign in (-1, 1):
+        xa, xb = sorted(
+            (int(p[NOSE_TIP, 0] + sign * 0.55 * face_w), int(p[NOSE_TIP, 0] + sign * 0.95 * face_w))
+        )
+        part = band[:, max(0, xa) : min(w, xb)]
+        # Beyond the frame counts as missing too.
+        outside = max(0, -xa) + max(0, xb - w)
+        sides.append(
+            (float(part.sum()) + outside * band.shape[0]) / max(1, (xb - xa) * band.shape[0])
+        )
+    gap = abs(sides[0] - sides[1])
+    person = person_mask(rgb) > 0.5
+    below = np.arange(h)[:, None] > chin + 0.3 * face_w
+    clothes = person & below & ~_skin_like(lab, cheeks_lab)
+    merged = float(near_bg[clothes].mean()) if clothes.any() else 0.0
+    # Clothes have folds and seams; a flat stretch of background colour where the model
+    # guesses a shoulder is background (the shoulder is cut off), not clothes.
+    folds_px = clothes & near_bg
+    gradient = np.abs(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0, ksize=3)) + np.abs(
+        cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1, ksize=3)
+    )
+    folds = float(gradient[folds_px].mean()) if folds_px.any() else 0.0
+    out.measurements.update(
+        shoulder_background=[round(v, 2) for v in sides],
+        clothes_in_background=round(merged, 3),
+        clothes_folds=round(folds, 1),
+    )
+    y0 = max(0, row - int(0.25 * face_w))
+    if merged > CLOTHING_BG_SHARE_MAX and folds >= CLOTHES_FOLDS_MIN:
+        out.problems.append("clothing_merges")
+        out.regions["clothing_merges"] = [
+            int(p[NOSE_TIP, 0] - 1.0 * face_w),
+            y0,
+            int(p[NOSE_TIP, 0] + 1.0 * face_w),
+            h - 1,
+        ]
+    elif gap > SHOULDER_SIDE_GAP_MAX or merged > CLOTHING_BG_SHARE_MAX:
+        out.problems.append("shoulders")
+        cut = int(np.argmax(sides))
+        x = p[NOSE_TIP, 0] + (1 if cut else -1) * 0.75 * face_w
+        out.regions["shoulders"] = [int(x - 0.3 * face_w), y0, int(x + 0.3 * face_w), h - 1]
 
 
 def cutout_quality(rgb: np.ndarray, background_rgb: np.ndarray) -> tuple[float, float]:
@@ -344,12 +518,10 @@ def replace_background(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[n
     solid = (alpha > 0.97).astype(np.float32)
     k = (9, 9)
     weight = cv2.blur(solid, k)
-    inside = cv2.blur(rgb.astype(np.float32) * solid[..., None], k) / np.maximum(
-        weight, 1e-3
-    )[..., None]
-    person = np.where(
-        ((alpha < 0.97) & (weight > 0.05))[..., None], inside, rgb.astype(np.float32)
+    inside = (
+        cv2.blur(rgb.astype(np.float32) * solid[..., None], k) / np.maximum(weight, 1e-3)[..., None]
     )
+    person = np.where(((alpha < 0.97) & (weight > 0.05))[..., None], inside, rgb.astype(np.float32))
     a = alpha[..., None]
     out = person * a + np.array(colour, np.float32)[None, None, :] * (1 - a)
     blended = float(((alpha > 0.05) & (alpha < 0.95)).sum()) / max(

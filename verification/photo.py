@@ -212,7 +212,12 @@ def check(data: bytes, spec: Profile) -> CheckResult:
     if spread > 25:
         result.add("background_uneven")
     if not faces:
-        result.add("no_face")
+        # The face detector gives up on a face half covered (a hat, a mask, hands): the
+        # face mesh may still find it and say what covers it, which tells the candidate
+        # more than "no face".
+        _content(result, rgb, spec, bg)
+        if not result.measurements["content"]["codes"]:
+            result.add("no_face")
         return result
     if len(faces) > 1:
         result.add("several_faces")
@@ -274,7 +279,7 @@ def _content(result: CheckResult, rgb: np.ndarray, spec: Profile, bg: np.ndarray
         else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     found = content.analyse(small, spec.content_checks, bg)
-    result.measurements["content"] = found.measurements
+    result.measurements["content"] = {**found.measurements, "codes": list(found.problems)}
     if found.regions:
         result.measurements["problem_regions"] = {
             code: [round(v / scale) for v in box] for code, box in found.regions.items()
