@@ -36,14 +36,19 @@ EYE_OUTLINES = (
 )
 BROWS_TOP = (105, 334)
 MOUTH_CORNERS = (61, 291)
+LIP_BODY = (0, 17, 37, 267, 84, 314)  # upper and lower lip, centre and sides
 
 EYES_CLOSED_MAX = 0.12  # lid gap / eye width; open eyes measure 0.2-0.4
 MOUTH_OPEN_MIN = 0.12  # inner-lip gap / mouth width; a closed mouth measures under 0.05
+CAVITY_DARK = 0.45  # darker than this share of the cheeks' lightness: the mouth's inside
+MOUTH_CAVITY_MAX = 0.14  # dark rows at the mouth's centre / its width: closed lips ≤ 0.09
 YAW_MAX_DEG = 20.0  # the real test portraits turn up to 14°; the bad class is 25°
 PITCH_MAX_DEG = 25.0  # a real test portrait tilts up to 19°
 IRIS_VISIBLE_MAX = 0.6  # iris brightness / cheek brightness above this: the eyes are covered
 GAP_SKIN_MIN = 10.0  # Lab distance of the lips' gap from the cheeks below this: skin covers it
 MOUTH_LINE_MAX = 0.95  # lip line / lips' brightness above this: no lip line, the mouth is covered
+LIPS_SKIN_MIN = 10.0  # Lab distance of the lips from the cheeks; real closed lips 30-40
+NOSTRIL_LIGHT_MAX = 0.6  # darkest tenth under the nose / cheeks; 0.2-0.45 uncovered, smiles 0.75
 DARK_EYES_MAX = 0.42  # eye-region brightness / cheek brightness (dark glasses)
 LIGHT_RATIO_MIN = 0.62  # darker cheek / lighter cheek (a half-face shadow)
 NOSE_YAW_MAX_DEG = 23.0  # yaw from where the nose tip sits between the cheeks' edges
@@ -55,7 +60,9 @@ SMILE_LIFT_MAX = 0.04  # mouth corners above the lips' centre, per mouth width; 
 SHOULDER_SIDE_GAP_MAX = 0.45  # background share beside one shoulder minus the other's
 CLOTHING_BG_SHARE_MAX = 0.08  # share of the clothes in the background's colour
 CLOTHES_FOLDS_MIN = 8.0  # mean gradient there: cloth's folds, not flat background
-PATCH_SHARE_MAX = 0.02  # background not of the background colour, in blobs
+PATCH_SHARE_MAX = 0.005  # background not of the background colour, in blobs (good photos: 0)
+HALO_FLAT_MAX = 0.15  # flat share of the head's outline: good cut-outs up to 0.12, rings 0.13-0.93
+HALO_SPECK_MAX = 2.8  # its colour speckle: good cut-outs 1.2-1.8, ragged cuts 3.9-4.7
 
 
 @dataclass
@@ -190,8 +197,17 @@ def analyse(
             out.regions["eyes_closed"] = _box(p[[33, 133, 362, 263, 159, 386]], 0.3)
     if "mouth_open" in checks:
         mouth = _ratio(p, LIPS[:2], LIPS[2:])
-        m["mouth_openness"] = round(mouth, 3)
-        if mouth > MOUTH_OPEN_MIN:
+        # The mesh can lay closed lips over a dark open mouth; the cavity itself is the
+        # other measure: rows between the lips' outer edges, at the centre, that are dark.
+        width = float(np.linalg.norm(p[MOUTH_CORNERS[1]] - p[MOUTH_CORNERS[0]])) or 1.0
+        cx = float(p[13, 0] + p[14, 0]) / 2
+        y0, y1 = int(min(p[0, 1], p[13, 1])), int(max(p[17, 1], p[14, 1]))
+        centre = light[
+            max(0, y0) : y1 + 1, max(0, int(cx - 0.2 * width)) : int(cx + 0.2 * width) + 1
+        ]
+        cavity = float(((centre < CAVITY_DARK * cheeks_l).mean(axis=1) > 0.5).sum()) / width
+        m["mouth_openness"], m["mouth_cavity"] = round(mouth, 3), round(cavity, 3)
+        if mouth > MOUTH_OPEN_MIN or cavity > MOUTH_CAVITY_MAX:
             out.problems.append("mouth_open")
             out.regions["mouth_open"] = _box(p[[78, 308, 13, 14, 0, 17]], 0.3)
     if "head_pose" in checks:
@@ -246,9 +262,22 @@ def analyse(
             mouth_gap_skin=round(gap_skin, 1),
             hands_on_face=len(hands),
         )
+        # The lips stand out from the cheeks (darker or redder); under a hand they do not.
+        # A broad smile thins them, so this cue waits for a closed mouth.
+        lip_r = max(1, round(0.02 * face_w))
+        lips_lab = np.mean(
+            [_patch(lab, p[i], lip_r).reshape(-1, 3).mean(axis=0) for i in LIP_BODY], axis=0
+        )
+        lips_skin = float(np.linalg.norm(lips_lab - cheeks_lab))
+        # The nostrils under the nose tip are the darkest spots of an uncovered face.
+        nostrils = float(np.percentile(_patch(light, p[2], max(2, round(0.06 * face_w))), 10))
+        nostrils /= max(1.0, cheeks_l)
+        m.update(lips_from_skin=round(lips_skin, 1), nostril_light=round(nostrils, 3))
         # One cue alone can be a face that is simply unusual (pale irises, a thin or
         # moustached lip line): a cover needs the hand model, or two cues agreeing.
         cues = {
+            "nostrils": nostrils > NOSTRIL_LIGHT_MAX,
+            "lips_like_skin": lips_skin < LIPS_SKIN_MIN and "mouth_open" not in out.problems,
             "eyes": iris > IRIS_VISIBLE_MAX
             and not {"dark_glasses", "eyes_closed"} & set(out.problems),
             "lip_line": mouth_line > MOUTH_LINE_MAX and "mouth_open" not in out.problems,
@@ -300,11 +329,17 @@ def analyse(
     if "shoulders" in checks and background_rgb is not None:
         _shoulders(out, rgb, lab, p, face_w, cheeks_lab, background_rgb)
     if "cutout" in checks and background_rgb is not None:
-        halo, patches_share = cutout_quality(rgb, background_rgb)
-        # The halo is measured and shown, not decided on: a ring the segmentation model
-        # counts as part of the person escapes it (6% of drawn halos found), and soft
-        # edges pasted on a plain background reach 30-40 (benchmarks.photo).
-        m["halo"], m["background_patches"] = round(halo, 1), round(patches_share, 4)
+        flat, speck, patches_share = cutout_quality(
+            rgb, background_rgb, chin=float(p[152, 1]), cheeks_lab=cheeks_lab
+        )
+        m.update(
+            edge_flat_share=round(flat, 3),
+            edge_speck=round(speck, 1),
+            background_patches=round(patches_share, 4),
+        )
+        if flat > HALO_FLAT_MAX or speck > HALO_SPECK_MAX:
+            out.problems.append("cutout_halo")
+            out.regions["cutout_halo"] = _box(p, 0.35)
         if patches_share > PATCH_SHARE_MAX:
             out.problems.append("background_patches")
     return out
@@ -398,8 +433,15 @@ def _shoulders(
     if chin + 0.3 * face_w >= 0.95 * h:
         return  # the head fills the frame: the head-size rule speaks for the framing
     row = int(min(chin + 0.55 * face_w, 0.95 * h))
-    band = near_bg[max(0, row - int(0.08 * face_w)) : row + int(0.08 * face_w)]
-    sides = []
+    rows = slice(max(0, row - int(0.08 * face_w)), row + int(0.08 * face_w))
+    band = near_bg[rows]
+    # Clothes have folds and seams; a flat stretch of background colour where a shoulder
+    # should be is background (the shoulder is cut off), even where the segmentation
+    # model guesses a shoulder.
+    gradient = np.abs(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0, ksize=3)) + np.abs(
+        cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1, ksize=3)
+    )
+    sides, side_folds = [], []
     for sign in (-1, 1):
         xa, xb = sorted(
             (int(p[NOSE_TIP, 0] + sign * 0.55 * face_w), int(p[NOSE_TIP, 0] + sign * 0.95 * face_w))
@@ -410,25 +452,25 @@ def _shoulders(
         sides.append(
             (float(part.sum()) + outside * band.shape[0]) / max(1, (xb - xa) * band.shape[0])
         )
+        texture = gradient[rows, max(0, xa) : min(w, xb)][part]
+        side_folds.append(float(texture.mean()) if texture.size else 0.0)
     gap = abs(sides[0] - sides[1])
+    cut = int(np.argmax(sides))
     person = person_mask(rgb) > 0.5
     below = np.arange(h)[:, None] > chin + 0.3 * face_w
     clothes = person & below & ~_skin_like(lab, cheeks_lab)
     merged = float(near_bg[clothes].mean()) if clothes.any() else 0.0
-    # Clothes have folds and seams; a flat stretch of background colour where the model
-    # guesses a shoulder is background (the shoulder is cut off), not clothes.
     folds_px = clothes & near_bg
-    gradient = np.abs(cv2.Sobel(lab[..., 0], cv2.CV_32F, 1, 0, ksize=3)) + np.abs(
-        cv2.Sobel(lab[..., 0], cv2.CV_32F, 0, 1, ksize=3)
-    )
     folds = float(gradient[folds_px].mean()) if folds_px.any() else 0.0
     out.measurements.update(
         shoulder_background=[round(v, 2) for v in sides],
+        shoulder_folds=[round(v, 1) for v in side_folds],
         clothes_in_background=round(merged, 3),
         clothes_folds=round(folds, 1),
     )
     y0 = max(0, row - int(0.25 * face_w))
-    if merged > CLOTHING_BG_SHARE_MAX and folds >= CLOTHES_FOLDS_MIN:
+    one_cut = gap > SHOULDER_SIDE_GAP_MAX and side_folds[cut] < CLOTHES_FOLDS_MIN
+    if not one_cut and merged > CLOTHING_BG_SHARE_MAX and folds >= CLOTHES_FOLDS_MIN:
         out.problems.append("clothing_merges")
         out.regions["clothing_merges"] = [
             int(p[NOSE_TIP, 0] - 1.0 * face_w),
@@ -438,34 +480,67 @@ def _shoulders(
         ]
     elif gap > SHOULDER_SIDE_GAP_MAX or merged > CLOTHING_BG_SHARE_MAX:
         out.problems.append("shoulders")
-        cut = int(np.argmax(sides))
         x = p[NOSE_TIP, 0] + (1 if cut else -1) * 0.75 * face_w
         out.regions["shoulders"] = [int(x - 0.3 * face_w), y0, int(x + 0.3 * face_w), h - 1]
 
 
-def cutout_quality(rgb: np.ndarray, background_rgb: np.ndarray) -> tuple[float, float]:
-    """How clean the person's outline and the background are: the median colour distance
-    from the background colour of a thin band just outside the person (a halo of the old
-    background or a ragged cut raises it), and the share of the image where the background
-    should be that holds sizeable blobs of another colour (leftover patches)."""
+def cutout_quality(
+    rgb: np.ndarray,
+    background_rgb: np.ndarray,
+    chin: float | None = None,
+    cheeks_lab: np.ndarray | None = None,
+) -> tuple[float, float, float]:
+    """How clean the person's outline and the background are. Along the outline of the
+    head (a band either side of the segmentation's edge, down to the chin), where the
+    colour is not the background's: the share that is flat (a ring of the old background
+    left by a cut too wide has no texture; hair and skin do), and the mean speckle (a
+    ragged cut leaves pixels of two colours side by side). And the share of the image
+    where the background should be that holds sizeable blobs of another colour (leftover
+    patches)."""
     import cv2
 
     mask = person_mask(rgb) > 0.5
     if mask.mean() < 0.05:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     kernel = np.ones((3, 3), np.uint8)
     person = mask.astype(np.uint8)
-    outer = cv2.dilate(person, kernel, iterations=12) - cv2.dilate(person, kernel, iterations=1)
-    h = rgb.shape[0]
-    outer[int(0.85 * h) :, :] = 0  # the shoulders meet the bottom edge, not the background
+    h, w = rgb.shape[:2]
+    reach = max(2, round(8 * max(h, w) / 640))
+    band = (
+        cv2.dilate(person, kernel, iterations=reach) - cv2.erode(person, kernel, iterations=reach)
+    ).astype(bool)
+    band[int(chin if chin is not None else 0.7 * h) :, :] = False  # the head, not the shoulders
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    bg_lab = cv2.cvtColor(
+        np.asarray(background_rgb, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8),
+        cv2.COLOR_RGB2LAB,
+    ).astype(np.float32)[0, 0]
+    outline = band & (np.linalg.norm(lab - bg_lab, axis=-1) > 30)
+    if cheeks_lab is not None:
+        outline &= ~_skin_like(lab, cheeks_lab)  # ears and cheeks are smooth by nature
+    light = lab[..., 0]
+    # Texture among the outline's own pixels (the background beside them left out, so a
+    # thin ring is judged by itself).
+    weight = outline.astype(np.float32)
+    total = np.maximum(cv2.blur(weight, (5, 5)), 1e-3)
+    mean = cv2.blur(light * weight, (5, 5)) / total
+    spread = np.sqrt(np.maximum(cv2.blur(light * light * weight, (5, 5)) / total - mean * mean, 0))
+    flat = float((outline & (spread < 3)).sum()) / max(1, int(outline.sum()))
+    # Speckle in colour at half size: a JPEG keeps colour at half resolution, so a ragged
+    # cut shows there as neighbours of two hues; hair and skin change hue smoothly.
+    half = cv2.resize(lab, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    rough = cv2.resize(
+        band.astype(np.uint8), half.shape[1::-1], interpolation=cv2.INTER_NEAREST
+    ).astype(bool) & (np.linalg.norm(half - bg_lab, axis=-1) > 20)
+    median = cv2.medianBlur(half.clip(0, 255).astype(np.uint8), 3).astype(np.float32)
+    speckle = np.linalg.norm(half[..., 1:] - median[..., 1:], axis=-1)
+    speck = float(speckle[rough].mean()) if rough.any() else 0.0
     distance = np.linalg.norm(rgb.astype(np.float32) - background_rgb[None, None, :], axis=2)
-    band = distance[outer.astype(bool)]
-    halo = float(np.percentile(band, 75)) if band.size else 0.0
     far = cv2.dilate(person, kernel, iterations=10) == 0
     odd = (far & (distance > 45)).astype(np.uint8)
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(odd, connectivity=8)
-    big = [a for a in stats[1:, cv2.CC_STAT_AREA] if a > 0.001 * odd.size] if count > 1 else []
-    return halo, float(sum(big)) / odd.size
+    blobs, _labels, stats, _ = cv2.connectedComponentsWithStats(odd, connectivity=8)
+    big = [a for a in stats[1:, cv2.CC_STAT_AREA] if a > 0.001 * odd.size] if blobs > 1 else []
+    return flat, speck, float(sum(big)) / odd.size
 
 
 def _guided(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:

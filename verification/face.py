@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from verification import facenet
+from verification import DLIB, facenet
 from verification.errors import MissingDependency, UnknownModel
 
 MATCH_THRESHOLD = 0.6  # face_recognition's default tolerance
@@ -60,9 +60,10 @@ def encodings(rgb: np.ndarray, *, max_side: int = 800) -> list[np.ndarray]:
             Image.fromarray(rgb).resize((round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)))
         )
     # Small faces (an ID-card portrait) need one upsampling to be found.
-    locations = lib.face_locations(
-        rgb, number_of_times_to_upsample=1 if max(rgb.shape[:2]) > 300 else 2
-    )
+    with DLIB:
+        locations = lib.face_locations(
+            rgb, number_of_times_to_upsample=1 if max(rgb.shape[:2]) > 300 else 2
+        )
     locations.sort(key=lambda b: (b[2] - b[0]) * (b[1] - b[3]), reverse=True)
     return descriptors(rgb, locations)
 
@@ -73,7 +74,8 @@ def descriptors(rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     the same numbers, ~30 ms instead of ~180 ms of CPU per face)."""
     net = _network()
     if net is None:
-        return list(_lib().face_encodings(rgb, boxes, num_jitters=1))
+        with DLIB:
+            return list(_lib().face_encodings(rgb, boxes, num_jitters=1))
     return [facenet.forward(net, chip) for chip in chips(rgb, boxes)]
 
 
@@ -84,8 +86,9 @@ def chips(rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[np.nd
     from face_recognition import api
 
     rgb = np.ascontiguousarray(rgb)
-    shapes = api._raw_face_landmarks(rgb, boxes, model="small")
-    return [dlib.get_face_chip(rgb, s, facenet.CHIP_SIZE, facenet.CHIP_PADDING) for s in shapes]
+    with DLIB:
+        shapes = api._raw_face_landmarks(rgb, boxes, model="small")
+        return [dlib.get_face_chip(rgb, s, facenet.CHIP_SIZE, facenet.CHIP_PADDING) for s in shapes]
 
 
 @cache

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from verification import pad, speech
+from verification import DLIB, pad, speech
 from verification.errors import MissingDependency, VerificationError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -295,9 +295,10 @@ def analyse(
     detected: dict[int, list[tuple[int, int, int, int]]] = {}
     for i in picks:
         gray = clip.frames[i].gray
-        boxes = lib.face_locations(gray, number_of_times_to_upsample=0, model="hog")
-        if not boxes:
-            boxes = lib.face_locations(gray, number_of_times_to_upsample=1, model="hog")
+        with DLIB:
+            boxes = lib.face_locations(gray, number_of_times_to_upsample=0, model="hog")
+            if not boxes:
+                boxes = lib.face_locations(gray, number_of_times_to_upsample=1, model="hog")
         detected[int(i)] = sorted(boxes, key=_area, reverse=True)
     with_face = [i for i, boxes in detected.items() if boxes]
     presence = len(with_face) / len(detected)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from verification import DLIB
+
 # Brow ends, eye corners, the contour at eye level and the top of the nose: the points
 # that a 2-D motion of a picture moves together and a turning head does not.
 UPPER = [17, 21, 22, 26, 36, 39, 42, 45, 0, 16, 27]
@@ -68,7 +70,8 @@ def track(frames: list[Any], detected: dict[int, list[tuple[int, int, int, int]]
             box = previous[1]
         elif abs(nearest - index) > max(4, len(frames) // max(1, len(seeds))):
             continue
-        shapes = api._raw_face_landmarks(frame.gray, [box], model="large")
+        with DLIB:
+            shapes = api._raw_face_landmarks(frame.gray, [box], model="large")
         if not shapes:
             continue
         p = np.array([(q.x, q.y) for q in shapes[0].parts()], float)

@@ -9,7 +9,7 @@ checker and the fixer share their measurements, hence one module.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from rules.photo import (
     Profile,
     measure_file,
 )
+from verification import DLIB
 from verification.errors import BadImage, VerificationError
 
 __all__ = ["DEFAULT_PROFILE", "MESSAGES", "PROFILES", "CheckResult", "Problem", "Profile"]
@@ -82,12 +83,13 @@ def find_faces(rgb: np.ndarray, *, max_side: int = 640, upsample: int = 1) -> li
                 reducing_gap=2.0,
             )
         )
-    locations = face_recognition.face_locations(
-        small, number_of_times_to_upsample=upsample, model="hog"
-    )
-    landmarks = (
-        face_recognition.face_landmarks(small, locations, model="small") if locations else []
-    )
+    with DLIB:
+        locations = face_recognition.face_locations(
+            small, number_of_times_to_upsample=upsample, model="hog"
+        )
+        landmarks = (
+            face_recognition.face_landmarks(small, locations, model="small") if locations else []
+        )
     faces = []
     for (top, right, bottom, left), marks in zip(locations, landmarks, strict=True):
         angle = None
@@ -377,16 +379,17 @@ def fix(data: bytes, spec: Profile, *, replace_background: bool = False) -> FixR
     bg, _spread = border_background(rgb)
     if face.eye_angle is not None and abs(face.eye_angle) > 2:
         # Level the eyes (a head held slightly askew), filling the corners with background.
+        # Turned about the face's own centre, the face's box stays where it was (no second
+        # search); bilinear is enough for a picture then shrunk two to four times.
         centre = (face.center_x, (face.top + face.bottom) / 2)
         image = image.rotate(
             face.eye_angle,
-            resample=Image.BICUBIC,
+            resample=Image.BILINEAR,
             center=centre,
             fillcolor=tuple(int(c) for c in bg),
         )
         rgb = np.asarray(image)
-        faces = locate_face(rgb) or faces
-        face = max(faces, key=lambda f: f.height)
+        face = replace(face, eye_angle=0.0)
     crown = head_top(rgb, face, bg)
     head = face.bottom - crown
     target_head = sum(spec.head_share) / 2

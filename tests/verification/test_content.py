@@ -60,7 +60,7 @@ def test_a_good_photo_passes_every_content_check(face: str) -> None:
 
 
 DRAWN = ["eyes_closed", "mouth_open", "dark_glasses", "shadow", "busy_background", "yaw"]
-DRAWN += ["hat", "fringe", "glare", "smile"]
+DRAWN += ["hat", "fringe", "glare", "smile", "halo", "patches"]
 
 
 # obama3.jpg's test photo is framed down to the collar, where the shoulders are not

@@ -1,6 +1,6 @@
 """Standard photos an exam office would refuse, made from good ones (seeded): hands or a
 mask over the face, dark glasses, closed eyes, an open mouth, a half-face shadow, a busy
-background, background replacements that leave a halo or patches, a head turned 24-30°
+background, background replacements that leave a halo or a leftover patch, a head turned 24-30°
 further (the face mesh re-rendered), a hat, hair over the brows, lens glare, a
 closed-mouth smile, a shoulder cut off and clothes in the background's colour. Each defect is
 drawn more than one way (sizes, colours, sides) so no check is tuned to one drawing."""
@@ -19,7 +19,8 @@ DEFECTS = {
     "mouth_open": "mouth_open",
     "shadow": "uneven_light",
     "busy_background": "background_uneven",
-    "halo": "background_patches",
+    "halo": "cutout_halo",
+    "patches": "background_patches",
     "yaw": "head_not_frontal",
     "hat": "headwear",
     "fringe": "brows_covered",
@@ -203,20 +204,28 @@ def make(rgb: np.ndarray, defect: str, seed: int = 0) -> np.ndarray:
         )
         out = out * person + texture * (1 - person)
     elif defect == "halo":
-        # The old background left around the person (a hard mask cut too wide), and
-        # sometimes a leftover rectangle of it.
+        # The old background left around the person (a hard mask cut too wide): a smooth
+        # ring, pixels strewn along the edge, or a staircase from a coarse mask.
         old = np.array(rng.choice(((235, 235, 230), (150, 150, 150), (20, 20, 20))), np.float32)
         person = (content.person_mask(rgb) > 0.5).astype(np.uint8)
         wide = cv2.dilate(person, np.ones((3, 3), np.uint8), iterations=rng.choice((6, 9, 12)))
-        if rng.random() < 0.5:  # ragged
+        style = rng.choice(("smooth", "ragged", "blocky"))
+        if style == "ragged":  # pixels of the old background strewn along the edge
             wide = cv2.dilate(wide, np.ones((7, 7), np.uint8)) * (
                 np.random.default_rng(seed).random(wide.shape) > 0.3
             )
+        elif style == "blocky":  # a coarse mask blown up: a staircase outline
+            block = rng.choice((8, 12, 16))
+            small = cv2.resize(wide, (w // block, h // block), interpolation=cv2.INTER_AREA)
+            wide = cv2.resize((small > 0).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         ring = (wide.astype(bool) & ~person.astype(bool))[..., None]
         out = np.where(ring, old[None, None, :], out)
-        if rng.random() < 0.5:
-            x0 = rng.choice((0, w - w // 5))
-            out[: h // 6, x0 : x0 + w // 5] = old
+    elif defect == "patches":
+        # A leftover rectangle of the old background at a top corner or edge.
+        old = np.array(rng.choice(((235, 235, 230), (150, 150, 150), (20, 20, 20))), np.float32)
+        bw, bh = int(w * rng.uniform(0.12, 0.22)), int(h * rng.uniform(0.08, 0.18))
+        x0 = rng.choice((0, w - bw, rng.randrange(0, w - bw)))
+        out[:bh, x0 : x0 + bw] = old
     elif defect == "yaw":
         # Further the way the head already turns (back towards the camera would be
         # frontal); the render's angle and the mesh's yaw count in opposite directions.
