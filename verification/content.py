@@ -61,7 +61,7 @@ SHOULDER_SIDE_GAP_MAX = 0.45  # background share beside one shoulder minus the o
 CLOTHING_BG_SHARE_MAX = 0.08  # share of the clothes in the background's colour
 CLOTHES_FOLDS_MIN = 8.0  # mean gradient there: cloth's folds, not flat background
 PATCH_SHARE_MAX = 0.005  # background not of the background colour, in blobs (good photos: 0)
-HALO_FLAT_MAX = 0.15  # flat share of the head's outline: good cut-outs up to 0.12, rings 0.13-0.93
+HALO_FLAT_MAX = 0.2  # flat share of the head's outline: good cut-outs up to 0.16, rings 0.13-0.93
 HALO_SPECK_MAX = 2.8  # its colour speckle: good cut-outs 1.2-1.8, ragged cuts 3.9-4.7
 
 
@@ -337,7 +337,10 @@ def analyse(
             edge_speck=round(speck, 1),
             background_patches=round(patches_share, 4),
         )
-        if flat > HALO_FLAT_MAX or speck > HALO_SPECK_MAX:
+        # A hat's cloth is as flat as a ring of old background: with a hat found, the
+        # outline's flatness says nothing about the cut.
+        flat_ring = flat > HALO_FLAT_MAX and "headwear" not in out.problems
+        if flat_ring or speck > HALO_SPECK_MAX:
             out.problems.append("cutout_halo")
             out.regions["cutout_halo"] = _box(p, 0.35)
         if patches_share > PATCH_SHARE_MAX:
@@ -383,7 +386,14 @@ def _forehead(
     out.measurements["forehead_cover_texture"] = round(texture, 1)
     code = "brows_covered" if texture >= HAIR_TEXTURE_MIN else "headwear"
     out.problems.append(code)
-    out.regions[code] = [box[0], box[1], box[2], int(brows + 0.08 * face_w)]
+    # A hat: the head above the brows; hair: the forehead and both brows.
+    top = p[10, 1] - (0.6 if code == "headwear" else 0.05) * face_w
+    out.regions[code] = [
+        int(cx - 0.6 * face_w),
+        max(0, int(top)),
+        int(cx + 0.6 * face_w),
+        int(brows + 0.08 * face_w),
+    ]
 
 
 def _glare(out: Content, lab: np.ndarray, p: np.ndarray, face_w: float) -> None:

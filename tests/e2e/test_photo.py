@@ -73,17 +73,20 @@ def test_a_raw_photo_is_fixed_and_submitted(app: FlutterPage, servers: Servers, 
     assert "已完成" in app.text(ids.journey_step("photo"))
 
 
+@pytest.mark.parametrize(
+    ("defect", "words"), [("dark_glasses", ("墨镜", "眼镜")), ("hat", ("帽子",))]
+)
 def test_a_problem_in_the_photo_is_framed_where_it_is(
-    app: FlutterPage, servers: Servers, tmp_path
+    app: FlutterPage, servers: Servers, tmp_path, defect: str, words: tuple[str, ...]
 ) -> None:  # type: ignore[no-untyped-def]
-    """Dark glasses on a photo whose file is right: the server's check names them, and the
-    preview frames the eyes with the number of the problem in the list."""
+    """Dark glasses or a hat on a photo whose file is right: the server's check names them,
+    and the preview frames where they are with the number of the problem in the list."""
     import io
 
     from rules import photo as photo_rules
     from tests.verification.test_content import bad
 
-    rgb = Image.open(io.BytesIO(bad("dark_glasses"))).convert("RGB")
+    rgb = Image.open(io.BytesIO(bad(defect))).convert("RGB")
     spec = photo_rules.PROFILES["hubei"]
     for quality in range(92, 40, -4):  # a file the phone's own checks let through
         buffer = io.BytesIO()
@@ -92,10 +95,10 @@ def test_a_problem_in_the_photo_is_framed_where_it_is(
             break
     else:
         pytest.fail("no quality gives a file of the profile's size")
-    path = tmp_path / "glasses.jpg"
+    path = tmp_path / f"{defect}.jpg"
     path.write_bytes(buffer.getvalue())
     id_number = confirmed_candidate(servers)
     choose_photo(app, id_number, path)
     problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "图中1", timeout=90_000)
-    assert "墨镜" in problems or "眼镜" in problems, problems
-    app.screenshot("03-problem-framed")
+    assert any(word in problems for word in words), problems
+    app.screenshot(f"03-problem-framed-{defect}")
