@@ -326,11 +326,17 @@ def analyse(
         if lift > SMILE_LIFT_MAX and "mouth_open" not in out.problems:
             out.problems.append("expression")
             out.regions["expression"] = _box(p[[61, 291, 0, 17]], 0.4)
-    if "shoulders" in checks and background_rgb is not None:
-        _shoulders(out, rgb, lab, p, face_w, cheeks_lab, background_rgb)
+    # The selfie-segmentation mask, run once for what needs it.
+    person = (
+        person_mask(rgb)
+        if background_rgb is not None and {"shoulders", "cutout"} & set(checks)
+        else None
+    )
+    if "shoulders" in checks and person is not None and background_rgb is not None:
+        _shoulders(out, person, lab, p, face_w, cheeks_lab, background_rgb)
     if "cutout" in checks and background_rgb is not None:
         flat, speck, patches_share = cutout_quality(
-            rgb, background_rgb, chin=float(p[152, 1]), cheeks_lab=cheeks_lab
+            rgb, background_rgb, chin=float(p[152, 1]), cheeks_lab=cheeks_lab, soft_mask=person
         )
         m.update(
             edge_flat_share=round(flat, 3),
@@ -421,7 +427,7 @@ def _glare(out: Content, lab: np.ndarray, p: np.ndarray, face_w: float) -> None:
 
 def _shoulders(
     out: Content,
-    rgb: np.ndarray,
+    person_soft: np.ndarray,
     lab: np.ndarray,
     p: np.ndarray,
     face_w: float,
@@ -466,7 +472,7 @@ def _shoulders(
         side_folds.append(float(texture.mean()) if texture.size else 0.0)
     gap = abs(sides[0] - sides[1])
     cut = int(np.argmax(sides))
-    person = person_mask(rgb) > 0.5
+    person = person_soft > 0.5
     below = np.arange(h)[:, None] > chin + 0.3 * face_w
     clothes = person & below & ~_skin_like(lab, cheeks_lab)
     merged = float(near_bg[clothes].mean()) if clothes.any() else 0.0
@@ -499,6 +505,7 @@ def cutout_quality(
     background_rgb: np.ndarray,
     chin: float | None = None,
     cheeks_lab: np.ndarray | None = None,
+    soft_mask: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
     """How clean the person's outline and the background are. Along the outline of the
     head (a band either side of the segmentation's edge, down to the chin), where the
@@ -509,7 +516,7 @@ def cutout_quality(
     patches)."""
     import cv2
 
-    mask = person_mask(rgb) > 0.5
+    mask = (person_mask(rgb) if soft_mask is None else soft_mask) > 0.5
     if mask.mean() < 0.05:
         return 0.0, 0.0, 0.0
     kernel = np.ones((3, 3), np.uint8)
