@@ -128,6 +128,34 @@ MESSAGES = {
 }
 
 
+# What 一键修正 (verification.photo.fix) puts right: the file, the framing, and with a new
+# background the background. The rest (eyes, mouth, a hat, glasses, light…) needs a new
+# photo, and the app says so instead of offering the fix.
+FIXABLE = frozenset(
+    {
+        "not_jpeg",
+        "wrong_dimensions",
+        "file_too_small",
+        "file_too_large",
+        "dpi_not_set",
+        "head_too_small",
+        "head_too_large",
+        "head_off_center",
+        "head_top_margin",
+        "head_tilted",
+    }
+)
+FIXABLE_WITH_NEW_BACKGROUND = frozenset(
+    {"background_color", "background_uneven", "cutout_halo", "background_patches"}
+)
+
+
+def fixable(codes: list[str], spec: Profile) -> bool:
+    """Whether 一键修正 would put right at least one of these problems."""
+    can = FIXABLE | (FIXABLE_WITH_NEW_BACKGROUND if spec.background_edit_allowed else frozenset())
+    return any(code in can for code in codes)
+
+
 @dataclass
 class Problem:
     code: str

@@ -160,18 +160,24 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             for n, p in enumerate(found, start=1)
         ]
 
-    def show_state(messages: list[str], *, checked: bool) -> None:
+    def can_fix(checked: dict[str, Any]) -> bool:
+        spec = current["spec"]
+        codes = [p["code"] for p in checked.get("problems", [])]
+        return spec is None or rules.fixable(codes, spec)
+
+    def show_state(messages: list[str], *, checked: bool, can_fix: bool = True) -> None:
         """Problems, or the all-clear once the server has checked everything; the one
-        action that fits."""
+        action that fits (一键修正 only when it would put something right)."""
         ok = checked and not messages
         problems.tone(bool(messages))
         if messages:
-            problems.show("需要修改：\n" + "\n".join(f"· {m}" for m in messages))
+            retake_hint = "" if can_fix else "\n以上问题无法自动修正，请按提示重新拍摄。"
+            problems.show("需要修改：\n" + "\n".join(f"· {m}" for m in messages) + retake_hint)
         elif ok:
             problems.show("照片符合全部要求，可以提交。")
         else:
             problems.show("格式、尺寸和大小符合要求，正在检查人像和背景…")
-        fix_box.visible = bool(messages)
+        fix_box.visible = bool(messages) and can_fix
         submit_hint.visible = not ok
         for control in (fix_box, submit_hint):
             control.update()
@@ -199,7 +205,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         except ApiError as exc:
             error.show(exc.message)
             return
-        show_state(mark(before, data, body), checked=True)
+        show_state(mark(before, data, body), checked=True, can_fix=can_fix(body))
 
     panel = CameraPanel(
         ids=(ids.PHOTO_CAMERA, ids.PHOTO_TAKE, ids.PHOTO_PICK),
@@ -236,7 +242,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         after.visible = True
         after.update()
         mark(before, None, None)  # the frames were for the original's problems
-        show_state(mark(after, fixed, body["check"]), checked=True)
+        show_state(mark(after, fixed, body["check"]), checked=True, can_fix=can_fix(body["check"]))
 
     async def submit(_e: Any) -> None:
         if current["photo"] is None:

@@ -101,4 +101,7 @@ def test_a_problem_in_the_photo_is_framed_where_it_is(
     choose_photo(app, id_number, path)
     problems = app.wait_for_text(ids.PHOTO_PROBLEMS, "图中1", timeout=90_000)
     assert any(word in problems for word in words), problems
+    # 一键修正 cannot take off glasses or a hat: it is not offered, a new photo is asked for.
+    assert "无法自动修正" in problems, problems
+    app.wait_for_hidden(ids.PHOTO_FIX)
     app.screenshot(f"03-problem-framed-{defect}")

@@ -96,6 +96,17 @@ def test_something_over_the_face_is_refused(defect: str) -> None:
     assert {"face_covered", "no_face"} & set(found), found
 
 
+def test_what_the_fixer_cannot_put_right_is_not_offered_to_it() -> None:
+    from rules import photo as rules
+
+    assert not rules.fixable(["headwear", "eyes_closed", "glasses_glare"], SPEC)
+    assert rules.fixable(["headwear", "file_too_large"], SPEC)
+    assert rules.fixable(["cutout_halo"], SPEC)  # a new background puts that right…
+    assert not rules.fixable(["cutout_halo"], photo.profile("sichuan"))  # …where allowed
+    fixed = photo.fix(bad("hat"), SPEC, replace_background=True)
+    assert "headwear" in codes(fixed.jpeg)  # and the fixer never claims otherwise
+
+
 def test_the_walk_through_photo_with_both_hands_over_the_face_is_refused() -> None:
     rgb = np.asarray(Image.open(io.BytesIO(good("obama3.jpg"))).convert("RGB")).copy()
     p = content.landmarks(rgb)
