@@ -2,7 +2,7 @@
 closed, a neutral expression, the head facing the camera, nothing over the face (hands,
 objects, dark glasses, lens glare), forehead and brows clear (no hat, no fringe), even
 light, both shoulders in the picture in clothes that do not melt into the background,
-and no leftover patches after background replacement.
+and, after background replacement, a clean outline (no halo) and no leftover patches.
 
 Dense landmarks and masks come from models inside the `mediapipe==0.10.14` wheel (face
 mesh with iris, hands, selfie segmentation; nothing is downloaded). Each component is a
@@ -354,6 +354,14 @@ def analyse(
     return out
 
 
+def _lab(colour: np.ndarray) -> np.ndarray:
+    """One RGB colour in OpenCV's 8-bit Lab (L 0-255, a and b around 128)."""
+    import cv2
+
+    pixel = np.asarray(colour, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8)
+    return cv2.cvtColor(pixel, cv2.COLOR_RGB2LAB).astype(np.float32)[0, 0]
+
+
 def _skin_like(lab: np.ndarray, cheeks_lab: np.ndarray) -> np.ndarray:
     """Pixels of the cheeks' hue (a, b close) at a lightness a face's own shading reaches
     (a shiny forehead is lighter, a shaded one darker; both are still skin)."""
@@ -441,11 +449,7 @@ def _shoulders(
 
     h, w = lab.shape[:2]
     chin = float(p[152, 1])
-    bg = cv2.cvtColor(
-        np.asarray(background_rgb, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8),
-        cv2.COLOR_RGB2LAB,
-    ).astype(np.float32)[0, 0]
-    near_bg = np.linalg.norm(lab - bg, axis=-1) < 25
+    near_bg = np.linalg.norm(lab - _lab(background_rgb), axis=-1) < 25
     if chin + 0.3 * face_w >= 0.95 * h:
         return  # the head fills the frame: the head-size rule speaks for the framing
     row = int(min(chin + 0.55 * face_w, 0.95 * h))
@@ -528,10 +532,7 @@ def cutout_quality(
     ).astype(bool)
     band[int(chin if chin is not None else 0.7 * h) :, :] = False  # the head, not the shoulders
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    bg_lab = cv2.cvtColor(
-        np.asarray(background_rgb, np.float32).reshape(1, 1, 3).clip(0, 255).astype(np.uint8),
-        cv2.COLOR_RGB2LAB,
-    ).astype(np.float32)[0, 0]
+    bg_lab = _lab(background_rgb)
     outline = band & (np.linalg.norm(lab - bg_lab, axis=-1) > 30)
     if cheeks_lab is not None:
         outline &= ~_skin_like(lab, cheeks_lab)  # ears and cheeks are smooth by nature
