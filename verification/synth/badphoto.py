@@ -311,9 +311,9 @@ def _fringe(
     half = rng.uniform(0.5, 0.6) * face_w
     layer = np.zeros(out.shape[:2], np.uint8)
     points = [(cx - half - 0.1 * face_w, top), (cx + half + 0.1 * face_w, top)]
-    strands = rng.randint(7, 12)
-    for k in range(strands + 1):
-        x = cx + half - 2 * half * k / strands
+    tips = rng.randint(7, 12)
+    for k in range(tips + 1):
+        x = cx + half - 2 * half * k / tips
         if k % 2 == 0:
             y = low + rng.uniform(-0.08, 0.04) * face_w
         else:
