@@ -160,7 +160,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             for n, p in enumerate(found, start=1)
         ]
 
-    def can_fix(checked: dict[str, Any]) -> bool:
+    def fix_helps(checked: dict[str, Any]) -> bool:
         spec = current["spec"]
         codes = [p["code"] for p in checked.get("problems", [])]
         return spec is None or rules.fixable(codes, spec)
@@ -205,7 +205,7 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         except ApiError as exc:
             error.show(exc.message)
             return
-        show_state(mark(before, data, body), checked=True, can_fix=can_fix(body))
+        show_state(mark(before, data, body), checked=True, can_fix=fix_helps(body))
 
     panel = CameraPanel(
         ids=(ids.PHOTO_CAMERA, ids.PHOTO_TAKE, ids.PHOTO_PICK),
@@ -242,7 +242,9 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
         after.visible = True
         after.update()
         mark(before, None, None)  # the frames were for the original's problems
-        show_state(mark(after, fixed, body["check"]), checked=True, can_fix=can_fix(body["check"]))
+        show_state(
+            mark(after, fixed, body["check"]), checked=True, can_fix=fix_helps(body["check"])
+        )
 
     async def submit(_e: Any) -> None:
         if current["photo"] is None:
