@@ -131,13 +131,11 @@ MESSAGES = {
 # What 一键修正 (verification.photo.fix) puts right: the file, the framing, and with a new
 # background the background. The rest (eyes, mouth, a hat, glasses, light…) needs a new
 # photo, and the app says so instead of offering the fix.
-FIXABLE = frozenset(
+FILE_CODES = frozenset(
+    {"not_jpeg", "wrong_dimensions", "file_too_small", "file_too_large", "dpi_not_set"}
+)  # what measure_file finds
+FIXABLE = FILE_CODES | frozenset(
     {
-        "not_jpeg",
-        "wrong_dimensions",
-        "file_too_small",
-        "file_too_large",
-        "dpi_not_set",
         "head_too_small",
         "head_too_large",
         "head_off_center",

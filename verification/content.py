@@ -183,10 +183,11 @@ def analyse(
     def mean(channel: np.ndarray, index: int, radius: int = r) -> float:
         return float(_patch(channel, p[index], radius).mean())
 
-    cheeks_l = (mean(light, SKIN["left_cheek"]) + mean(light, SKIN["right_cheek"])) / 2
     cheeks_lab = np.mean(
         [_patch(lab, p[i], r).reshape(-1, 3).mean(axis=0) for i in SKIN.values()], axis=0
     )
+    cheeks_l = float(cheeks_lab[0])
+    mouth_w = float(np.linalg.norm(p[MOUTH_CORNERS[1]] - p[MOUTH_CORNERS[0]])) or 1.0
 
     if "eyes_closed" in checks:
         left = _ratio(p, LEFT_EYE[:2], LEFT_EYE[2:])
@@ -199,13 +200,12 @@ def analyse(
         mouth = _ratio(p, LIPS[:2], LIPS[2:])
         # The mesh can lay closed lips over a dark open mouth; the cavity itself is the
         # other measure: rows between the lips' outer edges, at the centre, that are dark.
-        width = float(np.linalg.norm(p[MOUTH_CORNERS[1]] - p[MOUTH_CORNERS[0]])) or 1.0
         cx = float(p[13, 0] + p[14, 0]) / 2
         y0, y1 = int(min(p[0, 1], p[13, 1])), int(max(p[17, 1], p[14, 1]))
         centre = light[
-            max(0, y0) : y1 + 1, max(0, int(cx - 0.2 * width)) : int(cx + 0.2 * width) + 1
+            max(0, y0) : y1 + 1, max(0, int(cx - 0.2 * mouth_w)) : int(cx + 0.2 * mouth_w) + 1
         ]
-        cavity = float(((centre < CAVITY_DARK * cheeks_l).mean(axis=1) > 0.5).sum()) / width
+        cavity = float(((centre < CAVITY_DARK * cheeks_l).mean(axis=1) > 0.5).sum()) / mouth_w
         m["mouth_openness"], m["mouth_cavity"] = round(mouth, 3), round(cavity, 3)
         if mouth > MOUTH_OPEN_MIN or cavity > MOUTH_CAVITY_MAX:
             out.problems.append("mouth_open")
@@ -319,9 +319,8 @@ def analyse(
     if "glasses_glare" in checks:
         _glare(out, lab, p, face_w)
     if "expression" in checks:
-        width = float(np.linalg.norm(p[MOUTH_CORNERS[1]] - p[MOUTH_CORNERS[0]])) or 1.0
         centre = (p[13, 1] + p[14, 1]) / 2
-        lift = float((centre - (p[MOUTH_CORNERS[0], 1] + p[MOUTH_CORNERS[1], 1]) / 2) / width)
+        lift = float((centre - (p[MOUTH_CORNERS[0], 1] + p[MOUTH_CORNERS[1], 1]) / 2) / mouth_w)
         m["smile_lift"] = round(lift, 3)
         if lift > SMILE_LIFT_MAX and "mouth_open" not in out.problems:
             out.problems.append("expression")
