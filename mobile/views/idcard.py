@@ -26,6 +26,9 @@ from rules.display import masked_id
 
 ROUTE = "/idcard"
 CARD_RATIO = 85.6 / 54.0
+# The straightened card shown beside the fields it was read from.
+CROP_WIDTH = 320
+CROP_HEIGHT = round(CROP_WIDTH / CARD_RATIO)
 WARN = ft.Colors.ORANGE_800
 
 
@@ -115,11 +118,22 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
             form.data.use_card_name = bool(e.control.value)
 
         confirm_button = primary_button(ids.IDCARD_CONFIRM, "确认无误，下一步", confirm)
-        # The card as the server read it (turned upright, straightened), fetched after.
+        # The card as the server read it (turned upright, straightened), fetched after. Its
+        # place is kept from the start: a picture arriving later would push the fields down
+        # under the candidate's finger.
+        picture = ft.Container(
+            ft.ProgressRing(width=24, height=24, stroke_width=3),
+            width=CROP_WIDTH,
+            height=CROP_HEIGHT,
+            alignment=ft.Alignment.CENTER,
+            bgcolor=ft.Colors.BLUE_GREY_50,
+            border_radius=6,
+        )
         crop = semantic(
             ids.IDCARD_CROP,
             ft.Column(
                 [
+                    picture,
                     ft.Text(
                         "系统识别所用的身份证画面(已自动摆正)",
                         size=13,
@@ -129,23 +143,28 @@ def build(state: AppState, navigate: Navigate) -> ft.View:
                 spacing=4,
                 horizontal_alignment=ft.CrossAxisAlignment.CENTER,
             ),
-            visible=False,
         )
 
         async def show_crop() -> None:
             try:
                 data = await state.api.idcard_crop(reading.id)
             except ApiError:
-                return  # the fields are what matters; the picture is a help
-            if not data:
-                return
-            column = crop.content
-            assert isinstance(column, ft.Column)
-            column.controls.insert(
-                0, ft.Image(src=data, width=320, fit=ft.BoxFit.CONTAIN, border_radius=6)
-            )
-            crop.visible = True
-            crop.update()
+                data = None  # the fields are what matters; the picture is a help
+            if data:
+                picture.content = ft.Image(
+                    src=data,
+                    width=CROP_WIDTH,
+                    height=CROP_HEIGHT,
+                    fit=ft.BoxFit.CONTAIN,
+                    border_radius=6,
+                )
+                picture.bgcolor = None
+            else:
+                crop.visible = False
+            try:
+                crop.update()
+            except RuntimeError:  # The candidate left this screen meanwhile.
+                pass
 
         body.controls = [
             warnings.control,
