@@ -80,7 +80,7 @@ class FlutterPage:
             shown = [name for name, _text in self._controls()]
         except Exception as exc:  # The page itself may be gone; say so.
             return f"the page cannot be read ({exc})"
-        return f"at {self.page.url} showing {shown}"
+        return f"at {self.page.url} showing {shown}\n{self.texts()[:4000]}"
 
     def texts(self) -> str:
         """Every control's identifier and text, one per line: what a failure leaves behind."""
@@ -116,19 +116,36 @@ class FlutterPage:
         except PlaywrightTimeout as exc:
             raise AssertionError(f"{identifier} could not be clicked: {self.describe()}") from exc
 
-    def fill(self, identifier: str, text: str) -> None:
-        """Focus a text field (a click is needed first) and type into it."""
+    def _editor(self, identifier: str) -> Locator:
+        """Focus a text field (a click is needed first): its DOM input, which Flutter
+        fills with the field's text once it has taken the focus."""
         self.click(identifier)
         field = self.control(identifier).locator("input, textarea").first
         field.wait_for(state="attached", timeout=10_000)
-        field.fill(text)
+        return field
+
+    def _settled_value(self, field: Locator) -> str:
+        """The input's text two frames on: Flutter hands a newly focused input its text
+        in a frame after the click, and overwrites what came before."""
+        return str(
+            field.evaluate(
+                "el => new Promise(done => requestAnimationFrame("
+                "() => requestAnimationFrame(() => done(el.value))))"
+            )
+        )
+
+    def fill(self, identifier: str, text: str) -> None:
+        """Type into a text field; the text must still be there once Flutter has it."""
+        field = self._editor(identifier)
+        for _ in range(3):
+            field.fill(text)
+            if (kept := self._settled_value(field)) == text:
+                return
+        raise AssertionError(f"{identifier} kept {kept!r}, not {text!r}: {self.describe()}")
 
     def value(self, identifier: str) -> str:
         """A text field's content (Flutter puts it in the DOM only while focused)."""
-        self.click(identifier)
-        field = self.control(identifier).locator("input, textarea").first
-        field.wait_for(state="attached", timeout=10_000)
-        return field.input_value()
+        return self._settled_value(self._editor(identifier))
 
     def choose(self, identifier: str, option: str, *, exact: bool = True) -> None:
         """Open a drop-down and pick the option with this visible text (or, not `exact`,
