@@ -449,10 +449,12 @@ def _shoulders(
     h, w = lab.shape[:2]
     chin = float(p[152, 1])
     near_bg = np.linalg.norm(lab - _lab(background_rgb), axis=-1) < 25
-    if chin + 0.3 * face_w >= 0.95 * h:
-        return  # the head fills the frame: the head-size rule speaks for the framing
-    row = int(min(chin + 0.55 * face_w, 0.95 * h))
-    rows = slice(max(0, row - int(0.08 * face_w)), row + int(0.08 * face_w))
+    if chin + 0.15 * face_w >= 0.97 * h:
+        return  # no shoulders in the frame: the head-size rule speaks for the framing
+    # Half a face below the chin; in a tight frame, the lowest rows there are.
+    row = int(min(chin + 0.55 * face_w, 0.97 * h))
+    half = int(0.08 * face_w)
+    rows = slice(max(int(chin + 0.15 * face_w), row - half), min(h, row + half))
     band = near_bg[rows]
     # Clothes have folds and seams; a flat stretch of background colour where a shoulder
     # should be is background (the shoulder is cut off), even where the segmentation
@@ -478,7 +480,9 @@ def _shoulders(
     person = person_soft > 0.5
     below = np.arange(h)[:, None] > chin + 0.3 * face_w
     clothes = person & below & ~_skin_like(lab, cheeks_lab)
-    merged = float(near_bg[clothes].mean()) if clothes.any() else 0.0
+    # In a tight frame only a collar's depth of clothes shows: too little to judge.
+    tight = chin + 0.3 * face_w >= 0.95 * h
+    merged = float(near_bg[clothes].mean()) if clothes.any() and not tight else 0.0
     folds_px = clothes & near_bg
     folds = float(gradient[folds_px].mean()) if folds_px.any() else 0.0
     out.measurements.update(
