@@ -403,6 +403,12 @@ def _smile(rgb: np.ndarray, p: np.ndarray, face_w: float, rng: random.Random) ->
     return _displace(rgb, moves, rng.uniform(0.06, 0.09) * face_w)
 
 
+def _winding(tri: np.ndarray) -> float:
+    """Twice the signed area of a 2-D triangle: its sign says which way it faces."""
+    (ax, ay), (bx, by) = tri[1] - tri[0], tri[2] - tri[0]
+    return float(ax * by - ay * bx)
+
+
 def turned(rgb: np.ndarray, yaw_deg: float) -> np.ndarray:
     """The face turned `yaw_deg` about the vertical axis: the face mesh rendered rotated,
     triangle by triangle (far ones first, hidden ones skipped), over the photo."""
@@ -430,9 +436,7 @@ def turned(rgb: np.ndarray, yaw_deg: float) -> np.ndarray:
     for tri in order:
         src = p3[list(tri), :2].astype(np.float32)
         dst = q3[list(tri), :2].astype(np.float32)
-        normal = np.cross(dst[1] - dst[0], dst[2] - dst[0])
-        before = np.cross(src[1] - src[0], src[2] - src[0])
-        if normal * before <= 0:
+        if _winding(dst) * _winding(src) <= 0:
             continue  # turned away from the camera
         x0, y0 = np.floor(dst.min(axis=0)).astype(int)
         x1, y1 = np.ceil(dst.max(axis=0)).astype(int) + 1
