@@ -333,9 +333,14 @@ def analyse(
     )
     if "shoulders" in checks and person is not None and background_rgb is not None:
         _shoulders(out, person, lab, p, face_w, cheeks_lab, background_rgb)
-    if "cutout" in checks and background_rgb is not None:
+    if "cutout" in checks and person is not None and background_rgb is not None:
         flat, speck, patches_share = cutout_quality(
-            rgb, background_rgb, chin=float(p[152, 1]), cheeks_lab=cheeks_lab, soft_mask=person
+            rgb,
+            lab,
+            background_rgb,
+            chin=float(p[152, 1]),
+            cheeks_lab=cheeks_lab,
+            soft_mask=person,
         )
         m.update(
             edge_flat_share=round(flat, 3),
@@ -509,10 +514,12 @@ def _shoulders(
 
 def cutout_quality(
     rgb: np.ndarray,
+    lab: np.ndarray,
     background_rgb: np.ndarray,
-    chin: float | None = None,
-    cheeks_lab: np.ndarray | None = None,
-    soft_mask: np.ndarray | None = None,
+    *,
+    chin: float,
+    cheeks_lab: np.ndarray,
+    soft_mask: np.ndarray,
 ) -> tuple[float, float, float]:
     """How clean the person's outline and the background are. Along the outline of the
     head (a band either side of the segmentation's edge, down to the chin), where the
@@ -520,10 +527,10 @@ def cutout_quality(
     left by a cut too wide has no texture; hair and skin do), and the mean speckle (a
     ragged cut leaves pixels of two colours side by side). And the share of the image
     where the background should be that holds sizeable blobs of another colour (leftover
-    patches)."""
+    patches). `lab`: the photo in float Lab; `soft_mask`: its `person_mask`."""
     import cv2
 
-    mask = (person_mask(rgb) if soft_mask is None else soft_mask) > 0.5
+    mask = soft_mask > 0.5
     if mask.mean() < 0.05:
         return 0.0, 0.0, 0.0
     kernel = np.ones((3, 3), np.uint8)
@@ -533,12 +540,10 @@ def cutout_quality(
     band = (
         cv2.dilate(person, kernel, iterations=reach) - cv2.erode(person, kernel, iterations=reach)
     ).astype(bool)
-    band[int(chin if chin is not None else 0.7 * h) :, :] = False  # the head, not the shoulders
-    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    band[int(chin) :, :] = False  # the head, not the shoulders
     bg_lab = _lab(background_rgb)
     outline = band & (np.linalg.norm(lab - bg_lab, axis=-1) > 30)
-    if cheeks_lab is not None:
-        outline &= ~_skin_like(lab, cheeks_lab)  # ears and cheeks are smooth by nature
+    outline &= ~_skin_like(lab, cheeks_lab)  # ears and cheeks are smooth by nature
     light = lab[..., 0]
     # Texture among the outline's own pixels (the background beside them left out, so a
     # thin ring is judged by itself).
